@@ -1,0 +1,66 @@
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+
+from recommendations.models import Anime, IndexChange, SimilaritySnapshot
+from recommendations.similarity import similarity
+from recommendations.taste_hash import format_hash
+from users.models import MalUser
+
+NEIGHBOURS_SHOWN = 64
+
+
+@admin.register(Anime)
+class AnimeAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "media_type", "episodes", "mean", "rating", "airing_status",
+                    "start_date", "parent_id", "updated_at")
+    list_filter = ("airing_status", "rating", "media_type")
+    search_fields = ("title", "=id")
+    raw_id_fields = ("parent",)
+    readonly_fields = ("genre_names", "updated_at")
+
+    @admin.display(description="genre names")
+    def genre_names(self, anime):
+        return ", ".join(anime.genre_names)
+
+
+@admin.register(SimilaritySnapshot)
+class SimilaritySnapshotAdmin(admin.ModelAdmin):
+    list_display = ("user", "hash_hex", "computed_at", "neighbour_count")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+    readonly_fields = ("neighbours",)
+    exclude = ("neighbour_ids", "distances")
+
+    @admin.display(description="hash (hex)")
+    def hash_hex(self, snapshot):
+        return format_hash(snapshot.hash)
+
+    @admin.display(description="neighbours")
+    def neighbour_count(self, snapshot):
+        return len(snapshot.neighbour_ids)
+
+    @admin.display(description="nearest neighbours")
+    def neighbours(self, snapshot):
+        return neighbour_table(snapshot)
+
+
+@admin.register(IndexChange)
+class IndexChangeAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "object_id", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("=object_id",)
+
+
+def neighbour_table(snapshot: SimilaritySnapshot):
+    """The first neighbours of a snapshot, one line each: rank, username, similarity."""
+    shown = list(zip(snapshot.neighbour_ids, snapshot.distances))[:NEIGHBOURS_SHOWN]
+    names = MalUser.objects.in_bulk([uid for uid, _ in shown])
+    rows = [
+        (rank, names[uid].username if uid in names else f"#{uid} (deleted)", similarity(dist))
+        for rank, (uid, dist) in enumerate(shown, 1)
+    ]
+    header = format_html(
+        "from hash {} at {:%Y-%m-%d %H:%M} UTC, {} neighbours; the first {}:<br>",
+        format_hash(snapshot.hash), snapshot.computed_at, len(snapshot.neighbour_ids), len(rows))
+    return header + format_html_join("", "{}. {} ({}% similar)<br>", rows)

@@ -1,0 +1,127 @@
+"""The bridge between the database and the in-memory similarity index.
+
+The database is the source of truth. Each process builds its index lazily on first use,
+then keeps it current by polling the ``IndexChange`` feed at most every
+``INDEX_POLL_SECONDS``: whichever process stores a user, every other one sees it within
+seconds. Requests read an immutable ``IndexState``; updates swap in a new one.
+"""
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+
+from recommendations import selectors
+from recommendations.models import IndexChange
+from recommendations.ranking import Catalog
+from recommendations.user_index import UserIndex, UserRecord
+
+SIMILAR_PAGE_SIZE = 32
+SIMILAR_MAX_PAGE = 40
+NEIGHBOURS_KEPT = SIMILAR_PAGE_SIZE * SIMILAR_MAX_PAGE
+
+
+@dataclass(frozen=True)
+class IndexState:
+    users: UserIndex
+    catalog: Catalog
+    last_change_id: int
+
+
+_lock = threading.Lock()
+_state: IndexState | None = None
+_polled_at = 0.0
+
+
+def current_index() -> IndexState:
+    """The process's index, built on first use and brought up to date every few seconds."""
+    global _state, _polled_at
+    state = _state
+    if state is not None and time.monotonic() - _polled_at < settings.INDEX_POLL_SECONDS:
+        return state
+    with _lock:
+        if _state is None:
+            _state = build_index()
+        elif time.monotonic() - _polled_at >= settings.INDEX_POLL_SECONDS:
+            _state = _apply_changes(_state)
+        _polled_at = time.monotonic()
+        return _state
+
+
+def reset_index() -> None:
+    """Forget the index; the next request builds it again (tests, after bulk imports)."""
+    global _state, _polled_at
+    with _lock:
+        _state, _polled_at = None, 0.0
+
+
+def refresh_now() -> None:
+    """Apply pending changes at once (after this process committed some)."""
+    global _polled_at
+    _polled_at = 0.0
+
+
+def build_index() -> IndexState:
+    # Read the feed position first: changes made while loading are applied again later,
+    # which is harmless, rather than lost.
+    last_change_id = selectors.last_index_change_id()
+    users = selectors.index_users()
+    entries = selectors.index_entries()
+    index = UserIndex.from_arrays(
+        ids=users["id"], names=users["username"], hashes=users["hash"],
+        entry_user_ids=entries["user_id"], anime_ids=entries["anime_id"],
+        scores=entries["score"], updated=entries["updated"],
+    )
+    return IndexState(users=index, catalog=selectors.index_catalog(),
+                      last_change_id=last_change_id)
+
+
+def _apply_changes(state: IndexState) -> IndexState:
+    changes = selectors.index_changes_after(state.last_change_id)
+    if not changes:
+        return state
+    user_ids = {object_id for _, kind, object_id in changes if kind == IndexChange.Kind.USER}
+    catalog = state.catalog
+    if any(kind == IndexChange.Kind.ANIME for _, kind, _ in changes):
+        catalog = selectors.index_catalog()
+    users = state.users
+    if user_ids:
+        records = load_user_records(user_ids)
+        users = users.apply(upserts=records,
+                            removals=user_ids - {record.id for record in records})
+    return IndexState(users=users, catalog=catalog, last_change_id=changes[-1][0])
+
+
+def load_user_records(user_ids) -> list[UserRecord]:
+    """Index records of these users as stored now (users without a hash are left out)."""
+    users = selectors.index_users(user_ids)
+    entries = selectors.index_entries(users["id"].tolist())
+    records = []
+    for user_id, username, user_hash in users:
+        mine = entries[entries["user_id"] == user_id]
+        records.append(UserRecord(
+            id=int(user_id), username=username.decode(), hash=int(user_hash),
+            anime_ids=mine["anime_id"], scores=mine["score"], updated=mine["updated"],
+        ))
+    return records
+
+
+def record_changes(kind: str, object_ids) -> None:
+    """Note changed users or anime in the feed, inside the caller's transaction.
+
+    This process applies them as soon as the transaction commits; others on their next poll.
+    """
+    IndexChange.objects.bulk_create(
+        [IndexChange(kind=kind, object_id=int(object_id)) for object_id in object_ids]
+    )
+    transaction.on_commit(refresh_now)
+
+
+def epoch_now() -> float:
+    return time.time()
+
+
+def as_int_array(values) -> np.ndarray:
+    return np.asarray(list(values), dtype=np.int64)

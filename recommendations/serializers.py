@@ -1,0 +1,119 @@
+"""Input validation of the query string, and the response shapes of the contract."""
+import re
+
+from rest_framework import serializers
+
+INTEGER_RE = re.compile(r"^[+-]?\d+$")
+
+
+class ClampedIntegerField(serializers.Field):
+    """An integer clamped into ``[min_value, max_value]``; anything else is invalid."""
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs):
+        self.min_value, self.max_value = min_value, max_value
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("default", min_value)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        if not INTEGER_RE.match(text):
+            raise serializers.ValidationError(f"must be an integer, not {data!r}")
+        return max(self.min_value, min(self.max_value, int(text)))
+
+    def to_representation(self, value):
+        return value
+
+
+class PageQuerySerializer(serializers.Serializer):
+    page = ClampedIntegerField(min_value=1, max_value=20)
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    page = ClampedIntegerField(min_value=1, max_value=40)
+
+
+class BatchPageQuerySerializer(serializers.Serializer):
+    page = ClampedIntegerField(min_value=1, max_value=20)
+    batch = ClampedIntegerField(min_value=1, max_value=40)
+
+
+class BatchQuerySerializer(serializers.Serializer):
+    batch = ClampedIntegerField(min_value=1, max_value=40)
+
+
+# Response shapes, for the OpenAPI schema (/schema) and as the one written definition.
+
+class RequesterSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    hash = serializers.CharField()
+
+
+class PaginationSerializer(serializers.Serializer):
+    current = serializers.IntegerField()
+    previous = serializers.IntegerField(allow_null=True)
+    next = serializers.IntegerField(allow_null=True)
+
+
+class SimilarUserSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    hash = serializers.CharField()
+    similarity = serializers.IntegerField()
+
+
+class RecommendingUserSerializer(SimilarUserSerializer):
+    score = serializers.IntegerField()
+
+
+class DetailsSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    mean = serializers.FloatField()
+    airing_date = serializers.CharField(allow_null=True)
+    length = serializers.IntegerField(allow_null=True)
+    rating = serializers.CharField(allow_null=True)
+    picture = serializers.CharField(allow_null=True)
+    genres = serializers.ListField(child=serializers.CharField())
+
+
+class UserRecommendationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    score = serializers.IntegerField()
+    details = DetailsSerializer()
+
+
+class RecommendationSerializer(UserRecommendationSerializer):
+    users = RecommendingUserSerializer(many=True)
+
+
+class SimilarUserPageSerializer(serializers.Serializer):
+    requester = RequesterSerializer()
+    pagination = PaginationSerializer()
+    data = SimilarUserSerializer(many=True)
+
+
+class CompareSerializer(serializers.Serializer):
+    requester = RequesterSerializer()
+    data = SimilarUserSerializer()
+
+
+class RecommendationPageSerializer(serializers.Serializer):
+    requester = RequesterSerializer()
+    pagination = PaginationSerializer()
+    data = RecommendationSerializer(many=True)
+
+
+class RandomRecommendationsSerializer(serializers.Serializer):
+    requester = RequesterSerializer()
+    data = RecommendationSerializer(many=True)
+
+
+class UserRecommendationPageSerializer(serializers.Serializer):
+    requester = RequesterSerializer()
+    pagination = PaginationSerializer()
+    data = UserRecommendationSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.IntegerField()
+    id = serializers.CharField()
+    message = serializers.CharField()

@@ -1,0 +1,161 @@
+"""Similar users and recommendations for a stored user, as plain data for the views.
+
+Reads the in-memory index (``engine``) for every scan and aggregation; the database only
+supplies the requester's own list, the neighbour snapshot and the details of the anime
+on the page being served.
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.utils import timezone
+
+from recommendations import engine, selectors
+from recommendations.models import Anime, SimilaritySnapshot
+from recommendations.ranking import Ranking, random_pick, rank_batch, rank_single_user
+from recommendations.similarity import distance, similarity
+from recommendations.taste_hash import format_hash
+from users.models import MalUser
+
+RECOMMENDATION_PAGE_SIZE = 16
+RECOMMENDATION_MAX_PAGE = 20
+BATCH_SIZE = engine.SIMILAR_PAGE_SIZE
+BATCH_MAX = engine.SIMILAR_MAX_PAGE
+RANDOM_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """One consistent neighbour list: user ids, most similar first, with distances."""
+
+    ids: np.ndarray
+    distances: np.ndarray
+
+    def window(self, number: int, size: int) -> "Neighbours":
+        start = (number - 1) * size
+        return Neighbours(self.ids[start:start + size], self.distances[start:start + size])
+
+
+def neighbours_of(user: MalUser) -> Neighbours:
+    """The user's stored snapshot while it is fresh and from the same hash, else a new one."""
+    snapshot = selectors.snapshot_of(user)
+    max_age = dt.timedelta(seconds=settings.SIMILARITY_SNAPSHOT_TTL_SECONDS)
+    if snapshot and snapshot.hash == user.hash and timezone.now() - snapshot.computed_at < max_age:
+        return Neighbours(np.asarray(snapshot.neighbour_ids, dtype=np.int64),
+                          np.asarray(snapshot.distances, dtype=np.int64))
+    ids, dists = engine.current_index().users.nearest(
+        user.hash, engine.NEIGHBOURS_KEPT, exclude_id=user.id)
+    SimilaritySnapshot.objects.update_or_create(user=user, defaults={
+        "hash": user.hash, "computed_at": timezone.now(),
+        "neighbour_ids": ids.tolist(), "distances": dists.astype(int).tolist(),
+    })
+    return Neighbours(ids.astype(np.int64), dists.astype(np.int64))
+
+
+def requester_data(user: MalUser) -> dict:
+    return {"username": user.username, "hash": format_hash(user.hash)}
+
+
+def _similar_users(neighbours: Neighbours) -> list[dict]:
+    """Neighbours as SimilarUser dicts; users removed since the snapshot are skipped."""
+    index = engine.current_index().users
+    out = []
+    for user_id, dist in zip(neighbours.ids.tolist(), neighbours.distances.tolist()):
+        row = index.row_of(user_id)
+        if row is not None:
+            out.append({"username": index.names[row].decode(),
+                        "hash": format_hash(int(index.hashes[row])),
+                        "similarity": int(similarity(dist))})
+    return out
+
+
+def similar_page(user: MalUser, page: int) -> tuple[list[dict], bool]:
+    """One page of similar users and whether the next page has any."""
+    neighbours = neighbours_of(user)
+    has_next = len(neighbours.ids) > page * BATCH_SIZE
+    return _similar_users(neighbours.window(page, BATCH_SIZE)), has_next
+
+
+def compare(user: MalUser, other: MalUser) -> dict:
+    return {"username": other.username, "hash": format_hash(other.hash),
+            "similarity": int(similarity(distance(user.hash, other.hash)))}
+
+
+def anime_details(anime: Anime) -> dict:
+    return {
+        "title": anime.title,
+        "mean": anime.mean,
+        "airing_date": anime.start_date.strftime("%Y-%m-%dT00:00:00") if anime.start_date else None,
+        "length": anime.episodes,
+        "rating": anime.rating,
+        "picture": anime.picture,
+        "genres": anime.genre_names,
+    }
+
+
+def _batch_ranking(user: MalUser, batch: int) -> tuple[Ranking, list[dict]]:
+    members = neighbours_of(user).window(batch, BATCH_SIZE)
+    state = engine.current_index()
+    entries = state.users.entries_of(members.ids)
+    ranking = rank_batch(entries, state.catalog, exclude_anime_ids=selectors.user_anime_ids(user),
+                         now=engine.epoch_now())
+    return ranking, _members_as_owners(members, state)
+
+
+def _members_as_owners(members: Neighbours, state) -> list[dict]:
+    # Keep one slot per batch position (``owner`` in the ranking), even for a user that
+    # has left the index since: it simply has no entries.
+    out = []
+    for user_id, dist in zip(members.ids.tolist(), members.distances.tolist()):
+        row = state.users.row_of(user_id)
+        out.append(None if row is None else {
+            "username": state.users.names[row].decode(),
+            "hash": format_hash(int(state.users.hashes[row])),
+            "similarity": int(similarity(dist)),
+        })
+    return out
+
+
+def _recommendations(ranking: Ranking, positions, owners: list[dict]) -> list[dict]:
+    positions = list(positions)
+    anime = selectors.anime_by_ids(ranking.anime_ids[positions].tolist())
+    out = []
+    for i in positions:
+        who, scores = ranking.contributors(i)
+        out.append({
+            "id": int(ranking.anime_ids[i]),
+            "score": int(ranking.scores[i]),
+            "details": anime_details(anime[int(ranking.anime_ids[i])]),
+            "users": [{**owners[o], "score": int(s)} for o, s in zip(who.tolist(), scores.tolist())],
+        })
+    return out
+
+
+def recommendations_page(user: MalUser, *, batch: int, page: int) -> tuple[list[dict], bool]:
+    ranking, owners = _batch_ranking(user, batch)
+    start = (page - 1) * RECOMMENDATION_PAGE_SIZE
+    stop = min(start + RECOMMENDATION_PAGE_SIZE, len(ranking))
+    return _recommendations(ranking, range(start, stop), owners), len(ranking) > stop
+
+
+def random_recommendations(user: MalUser, *, batch: int) -> list[dict]:
+    ranking, owners = _batch_ranking(user, batch)
+    catalog = engine.current_index().catalog
+    picks = random_pick(ranking, catalog, size=RANDOM_SIZE, rng=np.random.default_rng())
+    return _recommendations(ranking, picks.tolist(), owners)
+
+
+def user_recommendations_page(user: MalUser, other: MalUser, *, page: int) -> tuple[list[dict], bool]:
+    state = engine.current_index()
+    entries = state.users.entries_of([other.id])
+    ranking = rank_single_user(entries, state.catalog,
+                               exclude_anime_ids=selectors.user_anime_ids(user),
+                               now=engine.epoch_now())
+    start = (page - 1) * RECOMMENDATION_PAGE_SIZE
+    stop = min(start + RECOMMENDATION_PAGE_SIZE, len(ranking))
+    positions = range(start, stop)
+    anime = selectors.anime_by_ids(ranking.anime_ids[list(positions)].tolist())
+    data = [{"id": int(ranking.anime_ids[i]), "score": int(ranking.scores[i]),
+             "details": anime_details(anime[int(ranking.anime_ids[i])])} for i in positions]
+    return data, len(ranking) > stop

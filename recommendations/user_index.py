@@ -1,0 +1,198 @@
+"""In-memory index of every hashed user and their recommendable entries (no Django).
+
+Rows are kept in user-id order. Each row has the user's hash, name (the tie-breaker of
+the similar list) and, in a CSR layout, the entries that can recommend something: watched
+and scored, with the anime id, score and update time.
+
+The index is immutable from a reader's point of view: ``apply`` returns a new index, so a
+request that holds one keeps a consistent view while another thread swaps in the next.
+Changed users go to a small overlay instead of rewriting the CSR arrays; the overlay is
+folded back in (``compact``) once it grows.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recommendations.similarity import distances, nearest
+
+NAME_DTYPE = "S16"
+EMPTY_ENTRIES = (np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.int64))
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """One user as the index needs it; entries are watched and scored only."""
+
+    id: int
+    username: str
+    hash: int
+    anime_ids: np.ndarray  # int32
+    scores: np.ndarray  # uint8
+    updated: np.ndarray  # int64, seconds since the epoch
+
+
+@dataclass(frozen=True)
+class Entries:
+    """Entries of several users, concatenated; ``owner[i]`` is the position of the user."""
+
+    owner: np.ndarray
+    anime_ids: np.ndarray
+    scores: np.ndarray
+    updated: np.ndarray
+
+
+@dataclass
+class UserIndex:
+    ids: np.ndarray  # int64, ascending
+    hashes: np.ndarray  # uint64
+    names: np.ndarray  # S16
+    alive: np.ndarray  # bool
+    indptr: np.ndarray  # int64, len(ids) + 1
+    anime_ids: np.ndarray  # int32
+    scores: np.ndarray  # uint8
+    updated: np.ndarray  # int64
+    overlay: dict = field(default_factory=dict)  # row -> (anime_ids, scores, updated)
+
+    @classmethod
+    def empty(cls) -> "UserIndex":
+        return cls.from_arrays(
+            ids=np.zeros(0, np.int64), names=np.zeros(0, NAME_DTYPE),
+            hashes=np.zeros(0, np.uint64), entry_user_ids=np.zeros(0, np.int64),
+            anime_ids=EMPTY_ENTRIES[0], scores=EMPTY_ENTRIES[1], updated=EMPTY_ENTRIES[2],
+        )
+
+    @classmethod
+    def from_arrays(cls, *, ids, names, hashes, entry_user_ids, anime_ids, scores, updated):
+        """Build from user arrays and entry arrays (entries in any order).
+
+        Entries whose user is not among ``ids`` are dropped.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        if ids.size and np.any(ids[1:] == ids[:-1]):
+            raise ValueError("user ids must be unique")
+        entry_user_ids = np.asarray(entry_user_ids, dtype=np.int64)
+        rows = np.searchsorted(ids, entry_user_ids)
+        rows_clipped = np.minimum(rows, max(len(ids) - 1, 0))
+        known = (rows < len(ids)) & (ids[rows_clipped] == entry_user_ids) if ids.size else \
+            np.zeros(len(entry_user_ids), dtype=bool)
+        rows = rows[known]
+        by_row = np.argsort(rows, kind="stable")
+        indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(ids)), out=indptr[1:])
+        return cls(
+            ids=ids,
+            hashes=np.asarray(hashes, dtype=np.uint64)[order],
+            names=np.asarray(names, dtype=NAME_DTYPE)[order],
+            alive=np.ones(len(ids), dtype=bool),
+            indptr=indptr,
+            anime_ids=np.asarray(anime_ids, dtype=np.int32)[known][by_row],
+            scores=np.asarray(scores, dtype=np.uint8)[known][by_row],
+            updated=np.asarray(updated, dtype=np.int64)[known][by_row],
+        )
+
+    def __len__(self) -> int:
+        return int(self.alive.sum())
+
+    def row_of(self, user_id: int) -> int | None:
+        row = int(np.searchsorted(self.ids, user_id))
+        if row < len(self.ids) and self.ids[row] == user_id and self.alive[row]:
+            return row
+        return None
+
+    def nearest(self, target_hash: int, k: int, *, exclude_id: int | None = None):
+        """The ``k`` users closest to ``target_hash``: ``(user ids, distances)``."""
+        dist = distances(self.hashes, target_hash)
+        excluded = ~self.alive
+        row = self.row_of(exclude_id) if exclude_id is not None else None
+        if row is not None:
+            excluded = excluded.copy()
+            excluded[row] = True
+        rows = nearest(dist, self.names, k, excluded=excluded)
+        return self.ids[rows], dist[rows]
+
+    def entries_of_row(self, row: int):
+        if row in self.overlay:
+            return self.overlay[row]
+        start, stop = self.indptr[row], self.indptr[row + 1]
+        return self.anime_ids[start:stop], self.scores[start:stop], self.updated[start:stop]
+
+    def entries_of(self, user_ids) -> Entries:
+        """Entries of the given users (unknown ids contribute none), owner = position."""
+        return self._entries_of_rows([self.row_of(int(user_id)) for user_id in user_ids])
+
+    def _entries_of_rows(self, rows) -> Entries:
+        parts = [EMPTY_ENTRIES if row is None else self.entries_of_row(row) for row in rows]
+        if not parts:
+            return Entries(np.zeros(0, np.int64), *EMPTY_ENTRIES)
+        lengths = [len(p[0]) for p in parts]
+        return Entries(
+            owner=np.repeat(np.arange(len(parts)), lengths),
+            anime_ids=np.concatenate([p[0] for p in parts]),
+            scores=np.concatenate([p[1] for p in parts]),
+            updated=np.concatenate([p[2] for p in parts]),
+        )
+
+    def apply(self, *, upserts: list[UserRecord] = (), removals=()) -> "UserIndex":
+        """A new index with these users stored (added or replaced) and these ids removed."""
+        new = UserIndex(
+            ids=self.ids, hashes=self.hashes.copy(), names=self.names.copy(),
+            alive=self.alive.copy(), indptr=self.indptr, anime_ids=self.anime_ids,
+            scores=self.scores, updated=self.updated, overlay=dict(self.overlay),
+        )
+        for user_id in removals:
+            row = new.row_of(int(user_id))
+            if row is not None:
+                new.alive[row] = False
+                new.overlay.pop(row, None)
+        appended = []
+        for record in upserts:
+            row = int(np.searchsorted(new.ids, record.id))
+            if row < len(new.ids) and new.ids[row] == record.id:
+                new.hashes[row] = np.uint64(record.hash)
+                new.names[row] = record.username.encode()
+                new.alive[row] = True
+                new.overlay[row] = _record_entries(record)
+            else:
+                appended.append(record)
+        if appended:
+            new = new._append(appended)
+        if len(new.overlay) > max(1024, len(new.ids) // 20) or not _ascending(new.ids):
+            new = new.compact()
+        return new
+
+    def _append(self, records: list[UserRecord]) -> "UserIndex":
+        start = len(self.ids)
+        overlay = dict(self.overlay)
+        for offset, record in enumerate(records):
+            overlay[start + offset] = _record_entries(record)
+        return UserIndex(
+            ids=np.concatenate([self.ids, [r.id for r in records]]).astype(np.int64),
+            hashes=np.concatenate([self.hashes, np.array([r.hash for r in records], np.uint64)]),
+            names=np.concatenate([self.names, np.array([r.username.encode() for r in records],
+                                                       NAME_DTYPE)]),
+            alive=np.concatenate([self.alive, np.ones(len(records), bool)]),
+            indptr=np.concatenate([self.indptr, np.full(len(records), self.indptr[-1])]),
+            anime_ids=self.anime_ids, scores=self.scores, updated=self.updated,
+            overlay=overlay,
+        )
+
+    def compact(self) -> "UserIndex":
+        """Fold the overlay into the CSR arrays and drop removed users."""
+        rows = np.flatnonzero(self.alive)
+        entries = self._entries_of_rows(rows.tolist())
+        return UserIndex.from_arrays(
+            ids=self.ids[rows], names=self.names[rows], hashes=self.hashes[rows],
+            entry_user_ids=self.ids[rows][entries.owner], anime_ids=entries.anime_ids,
+            scores=entries.scores, updated=entries.updated,
+        )
+
+
+def _record_entries(record: UserRecord):
+    return (np.asarray(record.anime_ids, np.int32), np.asarray(record.scores, np.uint8),
+            np.asarray(record.updated, np.int64))
+
+
+def _ascending(ids: np.ndarray) -> bool:
+    return bool(np.all(ids[1:] > ids[:-1])) if ids.size > 1 else True

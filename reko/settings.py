@@ -1,0 +1,142 @@
+"""Reko settings, read from the environment (12-factor).
+
+Every knob has a safe development default; production sets DEBUG=0, SECRET_KEY,
+DATABASE_URL (PostgreSQL) and REDIS_URL. See README.md for the full list.
+"""
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from reko.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "dev-only-insecure-key"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*" if DEBUG else "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "users",
+    "recommendations",
+]
+
+MIDDLEWARE = [
+    "reko.middleware.AllowAnyOriginMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "reko.middleware.ApiMethodMiddleware",
+    "reko.middleware.ApiRateLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "reko.urls"
+WSGI_APPLICATION = "reko.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite is the embedded default; production points DATABASE_URL at PostgreSQL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'reko.sqlite3'}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several gunicorn workers share the file: wait for a writer instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis in production (shared by every worker and command: MAL request budget,
+# client rate limits); a local-memory cache is enough for one dev process.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "reko.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Reko API", "VERSION": "1.0.0"}
+
+# The contract wants the header on every response, preflight included.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+
+# Client request rate limit, per IP, on the API routes (not the admin).
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+RATELIMIT_RATE = env_str("RATELIMIT_RATE", "120/m")
+RATELIMIT_USE_CACHE = "default"
+
+# MyAnimeList API v2.
+MAL_CLIENT_ID = env_str("MAL_CLIENT_ID")
+MAL_API_URL = env_str("MAL_API_URL", "https://api.myanimelist.net/v2")
+MAL_CONNECT_TIMEOUT = env_float("MAL_CONNECT_TIMEOUT", 3.05)
+MAL_READ_TIMEOUT = env_float("MAL_READ_TIMEOUT", 20.0)
+MAL_MAX_RETRIES = env_int("MAL_MAX_RETRIES", 3)
+MAL_REQUESTS_PER_SECOND = env_float("MAL_REQUESTS_PER_SECOND", 2.5)
+USER_REFRESH_AFTER_DAYS = env_int("USER_REFRESH_AFTER_DAYS", 3)
+USER_FULL_RESYNC_AFTER_DAYS = env_int("USER_FULL_RESYNC_AFTER_DAYS", 30)
+
+# Similarity engine.
+SIMILARITY_SNAPSHOT_TTL_SECONDS = env_int("SIMILARITY_SNAPSHOT_TTL_SECONDS", 3600)
+INDEX_POLL_SECONDS = env_float("INDEX_POLL_SECONDS", 1.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

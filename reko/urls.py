@@ -1,0 +1,21 @@
+"""Root URLs: the API first (its patterns are exact, without trailing slashes), then the
+admin and the OpenAPI schema, then the contract's plain-text 404 for everything else
+(a URL pattern rather than ``handler404``, so it holds with DEBUG on as well)."""
+from django.contrib import admin
+from django.http import HttpResponseNotFound
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+
+def not_found(request, exception=None):
+    return HttpResponseNotFound("Resource not found", content_type="text/plain; charset=utf-8")
+
+
+urlpatterns = [
+    path("", include("recommendations.urls")),
+    path("admin/", admin.site.urls),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^(?!admin|static/)", not_found),
+]
+
+handler404 = not_found

@@ -1,0 +1,63 @@
+from django.contrib import admin
+from django.db.models import Count, OuterRef, Subquery
+
+from recommendations.admin import neighbour_table
+from recommendations.models import Anime, SimilaritySnapshot
+from users.models import ListEntry, MalUser
+
+class ListEntryInline(admin.TabularInline):
+    model = ListEntry
+    fields = ("anime", "status", "score", "episodes_watched", "updated_at")
+    raw_id_fields = ("anime",)
+    ordering = ("-updated_at",)
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(MalUser)
+class MalUserAdmin(admin.ModelAdmin):
+    list_display = ("username", "hash_hex", "entry_count", "list_synced_at", "full_synced_at",
+                    "created_at")
+    search_fields = ("username",)
+    list_filter = ("list_synced_at", "full_synced_at")
+    readonly_fields = ("hash_hex", "created_at", "updated_at", "latest_neighbours")
+    fields = ("username", "hash", "hash_hex", "list_synced_at", "full_synced_at",
+              "created_at", "updated_at", "latest_neighbours")
+    inlines = [ListEntryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_entries=Count("entries"))
+
+    @admin.display(description="hash (hex)")
+    def hash_hex(self, user):
+        return user.hash_hex
+
+    @admin.display(description="entries", ordering="_entries")
+    def entry_count(self, user):
+        return user._entries
+
+    @admin.display(description="latest neighbour snapshot")
+    def latest_neighbours(self, user):
+        snapshot = SimilaritySnapshot.objects.filter(user=user).first()
+        return "none yet" if snapshot is None else neighbour_table(snapshot)
+
+
+@admin.register(ListEntry)
+class ListEntryAdmin(admin.ModelAdmin):
+    list_display = ("user", "anime_id", "anime_title", "status", "score", "episodes_watched",
+                    "updated_at")
+    list_filter = ("status", "score")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user", "anime")
+    list_select_related = ("user",)
+    date_hierarchy = "updated_at"
+
+    def get_queryset(self, request):
+        # A subquery, not select_related: the join would hide entries whose anime the
+        # catalog does not know.
+        title = Anime.objects.filter(id=OuterRef("anime_id")).values("title")[:1]
+        return super().get_queryset(request).annotate(_title=Subquery(title))
+
+    @admin.display(description="title", ordering="_title")
+    def anime_title(self, entry):
+        return entry._title or "(not in catalog)"
