@@ -15,10 +15,16 @@ class ClampedIntegerField(serializers.Field):
         kwargs.setdefault("default", min_value)
         super().__init__(**kwargs)
 
+    def get_value(self, dictionary):
+        # DRF treats an empty query value as absent; the contract makes it a bad integer.
+        return dictionary.get(self.field_name, serializers.empty)
+
     def to_internal_value(self, data):
         text = str(data).strip()
         if not INTEGER_RE.match(text):
             raise serializers.ValidationError(f"must be an integer, not {data!r}")
+        if len(text) > 18:  # far outside any range; spares int() a huge conversion
+            return self.min_value if text.startswith("-") else self.max_value
         return max(self.min_value, min(self.max_value, int(text)))
 
     def to_representation(self, value):
