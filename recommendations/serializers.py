@@ -23,7 +23,7 @@ class ClampedIntegerField(serializers.Field):
         text = str(data).strip()
         if not INTEGER_RE.match(text):
             raise serializers.ValidationError(f"must be an integer, not {data!r}")
-        if len(text) > 18:  # far outside any range; spares int() a huge conversion
+        if len(text.lstrip("+-").lstrip("0")) > 18:  # far outside any range; spares int()
             return self.min_value if text.startswith("-") else self.max_value
         return max(self.min_value, min(self.max_value, int(text)))
 
