@@ -1,0 +1,115 @@
+"""Ranking formulas and filters on hand-built arrays (no DB); expected orders by hand."""
+import numpy as np
+import pytest
+
+from recommendations.ranking import SECONDS_PER_YEAR, Catalog, random_pick, rank_batch, \
+    rank_single_user
+from recommendations.user_index import Entries
+
+NOW = 2_000_000_000.0
+
+# Given out of id order on purpose. 5 is a sequel, 6 has no mean, 8 is in the requester's list.
+CATALOG = Catalog.from_arrays(
+    ids=[10, 9, 8, 7, 6, 5, 4, 3, 2, 1],
+    mean=[9.0, 8.0, 8.0, 8.0, np.nan, 9.5, 7.0, 9.0, 7.0, 8.0],
+    has_parent=[False, False, False, False, False, True, False, False, False, False],
+)
+REQUESTER_LIST = [8]
+
+
+def _entries(rows):
+    """rows: (owner, anime id, score, years since the entry was updated)."""
+    owner, anime, score, years = zip(*rows)
+    return Entries(
+        owner=np.array(owner, np.int64), anime_ids=np.array(anime, np.int32),
+        scores=np.array(score, np.uint8),
+        updated=np.array([NOW - y * SECONDS_PER_YEAR for y in years]).astype(np.int64),
+    )
+
+
+BATCH = _entries([
+    (0, 1, 8, 1.5), (1, 1, 6, 2.5),                   # 14/3 - floor(2/2) = 3.67, score 7
+    (1, 2, 10, 0),                                    # 10/2 - 0 = 5, mean 7
+    (2, 3, 9, 2.5), (0, 3, 9, 3.5), (1, 3, 8, 3.0),   # 26/4 - floor(3/2) = 5.5, score 8
+    (2, 4, 10, 0),                                    # 5, mean 7 (ties with 2: id)
+    (0, 7, 10, 0),                                    # 5, mean 8 (beats 2 and 4)
+    (0, 10, 10, 2.1),                                 # 5 - floor(1.05) = 4
+    (1, 5, 10, 0),                                    # sequel: out
+    (2, 6, 10, 0),                                    # no mean: out
+    (0, 8, 10, 0),                                    # in the requester's list: out
+    (1, 9, 0, 0),                                     # unscored: out
+    (2, 77, 10, 0),                                   # not in the catalog: out
+])
+
+
+def test_rank_batch_orders_by_the_contract_formula_then_mean_then_id():
+    ranking = rank_batch(BATCH, CATALOG, exclude_anime_ids=REQUESTER_LIST, now=NOW)
+    # 3 (5.5); 7, 2, 4 (5: mean 8 first, then id); 10 (4); 1 (3.67: the average age,
+    # 2 years, counts, not the per-entry floors 0 and 1).
+    assert ranking.anime_ids.tolist() == [3, 7, 2, 4, 10, 1]
+
+
+def test_rank_batch_score_is_the_floored_mean_of_the_users_scores():
+    ranking = rank_batch(BATCH, CATALOG, exclude_anime_ids=REQUESTER_LIST, now=NOW)
+    # 3: (9 + 9 + 8) // 3 = 8; 1: (8 + 6) // 2 = 7.
+    assert ranking.scores.tolist() == [8, 10, 10, 10, 10, 7]
+
+
+def test_rank_batch_lists_contributors_most_similar_first():
+    ranking = rank_batch(BATCH, CATALOG, exclude_anime_ids=REQUESTER_LIST, now=NOW)
+    owners, scores = ranking.contributors(0)  # anime 3
+    assert owners.tolist() == [0, 1, 2] and scores.tolist() == [9, 8, 9]
+    owners, scores = ranking.contributors(5)  # anime 1
+    assert owners.tolist() == [0, 1] and scores.tolist() == [8, 6]
+
+
+@pytest.mark.parametrize("excluded", [5, 6, 8, 9, 77])
+def test_rank_batch_leaves_out_excluded_anime(excluded):
+    ranking = rank_batch(BATCH, CATALOG, exclude_anime_ids=REQUESTER_LIST, now=NOW)
+    assert excluded not in ranking.anime_ids.tolist()
+
+
+def test_rank_batch_of_nothing_is_empty():
+    ranking = rank_batch(_entries([(0, 5, 10, 0)]), CATALOG, exclude_anime_ids=[], now=NOW)
+    assert len(ranking) == 0
+
+
+def test_rank_single_user_orders_by_score_minus_half_the_years():
+    entries = _entries([
+        (0, 1, 8, 0),     # 8
+        (0, 3, 9, 2.5),   # 9 - 1 = 8, mean 9: first of the 8s
+        (0, 7, 10, 4.1),  # 10 - 2 = 8, mean 8: after 1 (same mean, higher id)
+        (0, 2, 6, 0),     # 6
+        (0, 4, 7, 1.9),   # 7 - 0 = 7
+        (0, 5, 10, 0), (0, 6, 10, 0), (0, 8, 10, 0), (0, 9, 0, 0),  # all out
+    ])
+    ranking = rank_single_user(entries, CATALOG, exclude_anime_ids=REQUESTER_LIST, now=NOW)
+    assert ranking.anime_ids.tolist() == [3, 1, 7, 4, 2]
+    # The score shown is the user's own score, not the ranking key.
+    assert ranking.scores.tolist() == [9, 8, 10, 7, 6]
+
+
+def test_random_pick_draws_distinct_positions_of_the_ranking():
+    ranking = rank_batch(BATCH, CATALOG, exclude_anime_ids=REQUESTER_LIST, now=NOW)
+    rng = np.random.default_rng()
+    picks = random_pick(ranking, CATALOG, size=4, rng=rng)
+    assert len(picks) == 4 and len(set(picks.tolist())) == 4
+    assert set(picks.tolist()) <= set(range(len(ranking)))
+    assert sorted(random_pick(ranking, CATALOG, size=32, rng=rng).tolist()) == list(
+        range(len(ranking)))
+
+
+def test_random_pick_leans_towards_a_higher_mean():
+    catalog = Catalog.from_arrays(ids=[1, 2], mean=[9.0, 3.0], has_parent=[False, False])
+    ranking = rank_batch(_entries([(0, 1, 5, 0), (0, 2, 5, 0)]), catalog,
+                         exclude_anime_ids=[], now=NOW)
+    rng = np.random.default_rng(0)
+    first = [int(ranking.anime_ids[random_pick(ranking, catalog, size=1, rng=rng)[0]])
+             for _ in range(400)]
+    # mean squared: 81 against 9, so anime 1 comes up about 90% of the time.
+    assert 0.8 < first.count(1) / 400 < 0.97
+
+
+def test_random_pick_of_an_empty_ranking_is_empty():
+    ranking = rank_batch(_entries([(0, 5, 10, 0)]), CATALOG, exclude_anime_ids=[], now=NOW)
+    assert random_pick(ranking, CATALOG, size=32, rng=np.random.default_rng()).tolist() == []
