@@ -6,7 +6,8 @@ from django.db import models
 from recommendations.taste_hash import format_hash
 from reko.fields import Uint64Field
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]{2,16}$")
+# \Z, not $: "$" also matches before a trailing newline, which would let "name\n" through.
+USERNAME_RE = re.compile(r"\A[A-Za-z0-9_-]{2,16}\Z")
 
 
 class MalUser(models.Model):
