@@ -11,9 +11,16 @@ from rest_framework.response import Response
 from recommendations import serializers, services
 from recommendations.pagination import ClampedPagePagination
 from reko import API_VERSION
+from users.services import normalize_username
 from users.sync import user_for_request
 
 ERRORS = {status: serializers.ErrorSerializer for status in (400, 403, 404, 422, 500, 502, 503)}
+
+
+def _check_usernames(*usernames: str) -> None:
+    """``InvalidUsername`` for any bad name in the path, before anyone is looked up or fetched."""
+    for username in usernames:
+        normalize_username(username)
 
 
 def _query(serializer_class, request) -> dict:
@@ -26,8 +33,9 @@ class SimilarUserViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[serializers.SimilarQuerySerializer],
                    responses={200: serializers.SimilarUserPageSerializer, **ERRORS})
     def list(self, request, username):
-        user = user_for_request(username, refresh=True)
+        _check_usernames(username)
         page = _query(serializers.SimilarQuerySerializer, request)["page"]
+        user = user_for_request(username, refresh=True)
         data, has_next = services.similar_page(user, page)
         paginator = ClampedPagePagination(page=page, max_page=services.BATCH_MAX)
         return paginator.get_paginated_response(
@@ -35,6 +43,7 @@ class SimilarUserViewSet(viewsets.ViewSet):
 
     @extend_schema(responses={200: serializers.CompareSerializer, **ERRORS})
     def compare(self, request, username, other):
+        _check_usernames(username, other)
         user = user_for_request(username, refresh=True)
         other_user = user_for_request(other, refresh=False)
         return Response({"requester": services.requester_data(user),
@@ -45,8 +54,9 @@ class RecommendationViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[serializers.BatchPageQuerySerializer],
                    responses={200: serializers.RecommendationPageSerializer, **ERRORS})
     def list(self, request, username):
-        user = user_for_request(username, refresh=True)
+        _check_usernames(username)
         query = _query(serializers.BatchPageQuerySerializer, request)
+        user = user_for_request(username, refresh=True)
         data, has_next = services.recommendations_page(user, batch=query["batch"],
                                                        page=query["page"])
         paginator = ClampedPagePagination(page=query["page"],
@@ -57,9 +67,10 @@ class RecommendationViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[serializers.PageQuerySerializer],
                    responses={200: serializers.UserRecommendationPageSerializer, **ERRORS})
     def from_user(self, request, username, other):
+        _check_usernames(username, other)
+        page = _query(serializers.PageQuerySerializer, request)["page"]
         user = user_for_request(username, refresh=True)
         other_user = user_for_request(other, refresh=False)
-        page = _query(serializers.PageQuerySerializer, request)["page"]
         data, has_next = services.user_recommendations_page(user, other_user, page=page)
         paginator = ClampedPagePagination(page=page, max_page=services.RECOMMENDATION_MAX_PAGE)
         return paginator.get_paginated_response(
@@ -68,8 +79,9 @@ class RecommendationViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[serializers.BatchQuerySerializer],
                    responses={200: serializers.RandomRecommendationsSerializer, **ERRORS})
     def random(self, request, username):
-        user = user_for_request(username, refresh=True)
+        _check_usernames(username)
         batch = _query(serializers.BatchQuerySerializer, request)["batch"]
+        user = user_for_request(username, refresh=True)
         return Response({"requester": services.requester_data(user),
                          "data": services.random_recommendations(user, batch=batch)})
 
