@@ -1,0 +1,227 @@
+"""The MAL client against the fake MAL over a real socket (issue 3)."""
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.mal.conftest import T0, make_list
+from tests.mal.fake_mal import anime_json, list_item
+from users import mal_client
+
+
+def test_it_follows_paging_over_2500_entries_with_the_client_id(fake_mal):
+    fake_mal.add_user("Longlist", make_list(2500))
+
+    entries = mal_client.user_animelist("longlist")
+
+    assert len(entries) == 2500
+    assert len({e.anime.id for e in entries}) == 2500
+    assert [e.updated_at for e in entries] == sorted((e.updated_at for e in entries), reverse=True)
+    pages = fake_mal.requests("/v2/users/longlist/animelist")
+    assert len(pages) == 3
+    assert "sort=list_updated_at" in pages[0] and "nsfw=1" in pages[0] and "limit=1000" in pages[0]
+    assert "offset=2000" in pages[2]
+
+
+def test_it_reads_node_fields_and_list_status(fake_mal):
+    anime = anime_json(5, genres=(1, 62), start_date="2019-07", num_episodes=24, rating="r",
+                       mean=8.25, status="currently_airing", media_type="ona")
+    fake_mal.add_user("bob", [list_item(anime, status="watching", score=0, episodes=3,
+                                        updated_at=T0)])
+
+    [entry] = mal_client.user_animelist("bob")
+
+    assert entry.status == "watching" and entry.score == 0 and entry.episodes_watched == 3
+    assert entry.updated_at == T0
+    assert entry.anime == mal_client.MalAnime(
+        id=5, title="Anime 5", start_date=dt.date(2019, 7, 1), episodes=24, mean=8.25,
+        rating="r", picture="https://cdn.example/5.jpg", airing_status="currently_airing",
+        media_type="ona", genres=(1, 62))
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2001", dt.date(2001, 1, 1)), ("2001-04", dt.date(2001, 4, 1)),
+    ("2001-04-03", dt.date(2001, 4, 3)), (None, None), ("", None),
+])
+def test_it_reads_start_dates_of_every_precision(text, expected):
+    assert mal_client.parse_start_date(text) == expected
+
+
+def test_it_rejects_a_start_date_that_is_not_one():
+    with pytest.raises(mal_client.MalInvalidResponse, match="start_date"):
+        mal_client.parse_start_date("April 2001")
+
+
+def test_incremental_fetch_stops_paging_at_older_entries(fake_mal):
+    items = make_list(2500)
+    fake_mal.add_user("longlist", items)
+
+    entries = mal_client.user_animelist("longlist", updated_since=T0 - dt.timedelta(minutes=4))
+
+    assert [e.anime.id for e in entries] == [1, 2, 3, 4, 5]
+    assert len(fake_mal.requests("/v2/users/")) == 1
+
+
+def test_it_gets_anime_details_and_parent(fake_mal):
+    fake_mal.anime[30] = anime_json(30, related=[(10, "sequel"), (21, "prequel"), (5, "side_story")])
+    fake_mal.anime[31] = anime_json(31, related=[(30, "prequel"), (2, "parent_story")])
+    fake_mal.anime[32] = anime_json(32, related=[(33, "sequel"), (34, "spin_off")])
+
+    assert mal_client.anime_details(30).parent_id == 21
+    assert mal_client.anime_details(31).parent_id == 2
+    assert mal_client.anime_details(32).parent_id is None
+    assert "related_anime" in fake_mal.requests("/v2/anime/30")[0]
+
+
+@pytest.mark.parametrize("status,error", [
+    (404, mal_client.MalUserNotFound), (403, mal_client.MalForbidden),
+    (401, mal_client.MalUnavailable),
+])
+def test_it_names_client_errors_without_retrying(fake_mal, status, error):
+    fake_mal.fail("/v2/users/carol", status)
+
+    with pytest.raises(error):
+        mal_client.user_animelist("carol")
+    assert len(fake_mal.requests()) == 1
+
+
+def test_unknown_and_private_users_of_the_fake(fake_mal):
+    fake_mal.private.add("hidden")
+    with pytest.raises(mal_client.MalForbidden):
+        mal_client.user_animelist("hidden")
+    with pytest.raises(mal_client.MalUserNotFound):
+        mal_client.user_animelist("nobody")
+
+
+def test_it_retries_429_honouring_retry_after_then_succeeds(fake_mal):
+    fake_mal.add_user("bob", make_list(3))
+    fake_mal.fail("/v2/users/bob", 429, times=2, retry_after=1)
+    started = time.monotonic()
+
+    assert len(mal_client.user_animelist("bob")) == 3
+
+    assert len(fake_mal.requests()) == 3
+    assert time.monotonic() - started >= 2  # waited Retry-After twice
+
+
+def test_it_gives_up_at_once_on_a_long_retry_after(fake_mal, settings):
+    fake_mal.fail("/v2/users/bob", 429, retry_after=600)
+
+    with pytest.raises(mal_client.MalRateLimited) as caught:
+        mal_client.user_animelist("bob")
+    assert caught.value.retry_after == 600
+    assert len(fake_mal.requests()) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_it_retries_server_errors_a_bounded_number_of_times(fake_mal, settings, status):
+    fake_mal.fail("/v2/users/bob", status)
+
+    with pytest.raises(mal_client.MalUnavailable):
+        mal_client.user_animelist("bob")
+    assert len(fake_mal.requests()) == settings.MAL_MAX_RETRIES + 1
+
+
+def test_a_timeout_is_retried_then_reported(fake_mal, settings):
+    settings.MAL_READ_TIMEOUT = 0.2
+    settings.MAL_MAX_RETRIES = 1
+    fake_mal.add_user("slowpoke", make_list(1))
+    fake_mal.slow["/v2/users/slowpoke"] = 1.0
+
+    with pytest.raises(mal_client.MalUnavailable, match="in time"):
+        mal_client.user_animelist("slowpoke")
+    assert len(fake_mal.requests()) == 2
+
+
+def test_a_refused_connection_is_unavailable(settings):
+    settings.MAL_API_URL = "http://127.0.0.1:9/v2"  # discard port: nothing listens
+    settings.MAL_CLIENT_ID = "x"
+    settings.MAL_MAX_RETRIES = 1
+    settings.MAL_RETRY_BACKOFF_SECONDS = 0.01
+    settings.MAL_REQUESTS_PER_SECOND = 1000.0
+
+    with pytest.raises(mal_client.MalUnavailable):
+        mal_client.anime_details(1)
+
+
+def test_a_body_that_is_not_json_is_unavailable(fake_mal):
+    fake_mal.fail("/v2/anime/1", 200, body=b"<html>maintenance</html>")
+
+    with pytest.raises(mal_client.MalUnavailable, match="not JSON"):
+        mal_client.anime_details(1)
+
+
+def test_malformed_list_data_is_an_invalid_response(fake_mal):
+    item = list_item(anime_json(1))
+    item["list_status"]["status"] = "binged"
+    fake_mal.add_user("bob", [item])
+
+    with pytest.raises(mal_client.MalInvalidResponse, match="list_status.status"):
+        mal_client.user_animelist("bob")
+
+
+def test_it_never_follows_paging_outside_the_api(fake_mal):
+    fake_mal.fail("/v2/users/bob", 200, body=None)
+    fake_mal.clear_failures()
+    fake_mal.add_user("bob", make_list(2))
+    original = fake_mal._animelist
+
+    def leaking(name, query):
+        status, headers, body = original(name, query)
+        body["paging"]["next"] = "https://evil.example/v2/users/bob/animelist?offset=1"
+        return status, headers, body
+
+    fake_mal._animelist = leaking
+    with pytest.raises(mal_client.MalInvalidResponse, match="outside"):
+        mal_client.user_animelist("bob")
+
+
+def test_it_refuses_to_call_without_a_client_id(settings):
+    settings.MAL_CLIENT_ID = ""
+    with pytest.raises(mal_client.MalNotConfigured):
+        mal_client.anime_details(1)
+
+
+def test_threads_share_the_request_budget(fake_mal, settings):
+    settings.MAL_REQUESTS_PER_SECOND = 10.0
+    fake_mal.anime[1] = anime_json(1)
+
+    def work():
+        for _ in range(5):
+            mal_client.anime_details(1)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(fake_mal.requests()) == 20
+    assert fake_mal.busiest_second() <= 10
+    # Starts are 0.1 s apart; allow the network a little jitter on a sliding window.
+    assert fake_mal.max_in_window(0.95) <= 10
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"),
+                    reason="processes share the budget through Redis; REDIS_URL is not set")
+def test_two_processes_stay_within_the_budget(fake_mal, settings):
+    """The deployment-wide budget (2.5/s by default) holds across processes (issue 3)."""
+    fake_mal.anime[1] = anime_json(1)
+    env = {**os.environ, "MAL_API_URL": fake_mal.url, "MAL_CLIENT_ID": fake_mal.client_id,
+           "MAL_REQUESTS_PER_SECOND": "2.5", "DJANGO_SETTINGS_MODULE": "reko.settings"}
+    start_at = str(time.time() + 1.5)
+    worker = Path(__file__).with_name("budget_worker.py")
+    root = Path(__file__).resolve().parents[2]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    processes = [subprocess.Popen([sys.executable, str(worker), start_at, "6"], env=env,
+                                  cwd=root) for _ in range(2)]
+    assert [p.wait(timeout=60) for p in processes] == [0, 0]
+
+    assert len(fake_mal.requests()) == 12
+    assert fake_mal.busiest_second() <= 3  # ceil(2.5)
+    assert fake_mal.max_in_window(1.95) <= 5  # 2.5/s over two seconds, with a little jitter
