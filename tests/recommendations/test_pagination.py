@@ -1,0 +1,127 @@
+"""Page clamping and current/previous/next on the three paginated routes."""
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from recommendations.models import Anime
+from tests.factories import MalUserFactory
+from tests.helpers import REQUESTER_HASH, assert_error, json_ok
+from users.models import ListEntry, MalUser
+
+pytestmark = pytest.mark.django_db
+
+
+def _links(current, previous, next_):
+    return {"current": current, "previous": previous, "next": next_}
+
+
+@pytest.fixture
+def crowd():
+    """The requester and 70 similar users: similar pages of 32, 32 and 6."""
+    MalUserFactory(username="req_user", hash=REQUESTER_HASH)
+    MalUser.objects.bulk_create(
+        MalUser(username=f"n_{i:03d}", hash=REQUESTER_HASH | (i + 1)) for i in range(70))
+
+
+@pytest.fixture
+def many_anime():
+    """One neighbour, "other", with ``count`` recommendable anime: 16 a page."""
+    def make(count):
+        MalUserFactory(username="req_user", hash=REQUESTER_HASH)
+        other = MalUserFactory(username="other", hash=REQUESTER_HASH | 2)
+        Anime.objects.bulk_create(Anime(id=i, title=f"A{i}", mean=7.0) for i in range(1, count + 1))
+        now = timezone.now()
+        ListEntry.objects.bulk_create(
+            ListEntry(user=other, anime_id=i, status="completed", score=1 + i % 10,
+                      episodes_watched=1, updated_at=now - dt.timedelta(minutes=i))
+            for i in range(1, count + 1))
+    return make
+
+
+@pytest.mark.parametrize("query, links, size", [
+    ("", _links(1, None, 2), 32),
+    ("?page=0", _links(1, None, 2), 32),
+    ("?page=-1", _links(1, None, 2), 32),
+    ("?page=2", _links(2, 1, 3), 32),
+    ("?page=3", _links(3, 2, None), 6),     # the last page with data
+    ("?page=4", _links(4, 3, None), 0),
+    ("?page=20", _links(20, 19, None), 0),
+    ("?page=21", _links(21, 20, None), 0),  # /similar goes up to 40
+    ("?page=99", _links(40, 39, None), 0),
+    ("?page=+2", _links(2, 1, 3), 32),
+])
+def test_similar_pages_are_clamped_to_1_40(client, crowd, query, links, size):
+    body = json_ok(client.get(f"/req_user/similar{query}"))
+    assert body["pagination"] == links
+    assert len(body["data"]) == size
+
+
+def test_similar_pages_split_one_ordered_list(client, crowd):
+    names = []
+    for page in (1, 2, 3):
+        names += [u["username"] for u in json_ok(client.get(f"/req_user/similar?page={page}"))["data"]]
+    assert len(names) == len(set(names)) == 70
+
+
+def test_similar_has_no_next_at_page_40_even_with_more_users(client):
+    MalUserFactory(username="req_user", hash=REQUESTER_HASH)
+    MalUser.objects.bulk_create(
+        MalUser(username=f"n_{i:04d}", hash=REQUESTER_HASH | (i + 1)) for i in range(1300))
+    assert json_ok(client.get("/req_user/similar?page=39"))["pagination"] == _links(39, 38, 40)
+    body = json_ok(client.get("/req_user/similar?page=40"))
+    assert body["pagination"] == _links(40, 39, None)
+    assert len(body["data"]) == 32
+
+
+@pytest.mark.parametrize("route", ["/req_user/recommendations", "/req_user/recommendations/other"])
+@pytest.mark.parametrize("query, links, size", [
+    ("", _links(1, None, 2), 16),
+    ("?page=0", _links(1, None, 2), 16),
+    ("?page=-1", _links(1, None, 2), 16),
+    ("?page=3", _links(3, 2, None), 8),     # 40 anime: 16 + 16 + 8
+    ("?page=4", _links(4, 3, None), 0),
+    ("?page=20", _links(20, 19, None), 0),
+    ("?page=21", _links(20, 19, None), 0),
+    ("?page=99", _links(20, 19, None), 0),
+])
+def test_recommendation_pages_are_clamped_to_1_20(client, many_anime, route, query, links, size):
+    many_anime(40)
+    body = json_ok(client.get(route + query))
+    assert body["pagination"] == links
+    assert len(body["data"]) == size
+
+
+@pytest.mark.parametrize("route", ["/req_user/recommendations", "/req_user/recommendations/other"])
+def test_recommendations_have_no_next_at_page_20_even_with_more_data(client, many_anime, route):
+    many_anime(340)  # 21 full pages and a bit
+    assert json_ok(client.get(route + "?page=19"))["pagination"] == _links(19, 18, 20)
+    body = json_ok(client.get(route + "?page=99"))
+    assert body["pagination"] == _links(20, 19, None)
+    assert len(body["data"]) == 16
+
+
+@pytest.mark.parametrize("route", ["/req_user/recommendations", "/req_user/recommendations/other"])
+def test_recommendation_pages_do_not_overlap(client, many_anime, route):
+    many_anime(40)
+    ids = []
+    for page in (1, 2, 3):
+        ids += [item["id"] for item in json_ok(client.get(f"{route}?page={page}"))["data"]]
+    assert sorted(ids) == list(range(1, 41))
+
+
+@pytest.mark.parametrize("path", ["/req_user/similar?page=abc",
+                                  "/req_user/recommendations?page=abc",
+                                  "/req_user/recommendations/other?page=abc",
+                                  "/req_user/recommendations?batch=abc"])
+def test_a_page_that_is_not_a_number_is_invalid(client, many_anime, path):
+    many_anime(1)
+    assert_error(client.get(path), 400, "InvalidQuery")
+
+
+def test_batch_is_clamped_to_1_40(client, many_anime):
+    many_anime(3)
+    assert [i["id"] for i in json_ok(client.get("/req_user/recommendations?batch=0"))["data"]]
+    assert json_ok(client.get("/req_user/recommendations?batch=-5"))["data"]
+    assert json_ok(client.get("/req_user/random?batch=0"))["data"]
+    assert json_ok(client.get("/req_user/recommendations?batch=41"))["data"] == []
