@@ -1,6 +1,7 @@
 """Writes to the anime catalog, and the catalog as the taste hash sees it."""
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 
 from recommendations import engine
 from recommendations.catalog_files import AnimeRecord
@@ -38,6 +39,46 @@ def catalog_link_parents(*, pairs: list[tuple[int, int]]) -> int:
     if changed:
         engine.record_changes(IndexChange.Kind.ANIME, [changed[0].id])
     return len(changed)
+
+
+@transaction.atomic
+def catalog_insert_missing(*, records: list[AnimeRecord]) -> list[int]:
+    """Insert the anime the catalog does not have yet (known ones are left alone).
+
+    Returns the ids inserted. Used for the anime nodes of a fetched list: they are fresh
+    enough for a first catalog row, and rewriting known rows on every list fetch would
+    make every process reload its catalog.
+    """
+    wanted = {r.id: r for r in records}
+    known = set(Anime.objects.filter(id__in=list(wanted)).values_list("id", flat=True))
+    new = [r for anime_id, r in wanted.items() if anime_id not in known]
+    if not new:
+        return []
+    Anime.objects.bulk_create(
+        [Anime(id=r.id, title=r.title, episodes=r.episodes, mean=r.mean,
+               media_type=r.media_type, genres=r.genres, start_date=r.start_date,
+               rating=r.rating, picture=r.picture, airing_status=r.airing_status)
+         for r in new],
+        batch_size=2000, ignore_conflicts=True)
+    engine.record_changes(IndexChange.Kind.ANIME, [new[0].id])
+    return [r.id for r in new]
+
+
+@transaction.atomic
+def catalog_store_details(*, records: list[AnimeRecord]) -> int:
+    """Upsert these anime; those whose relations were read also get their parent
+    (or lose a stale one) and ``relations_checked_at``. Returns how many were written."""
+    written = catalog_upsert(records=records)
+    checked = {r.id: r for r in records if r.relations_checked}
+    if checked:
+        now = timezone.now()
+        rows = list(Anime.objects.filter(id__in=list(checked)))
+        for anime in rows:
+            parent = checked[anime.id].parent_id
+            anime.parent_id = parent if parent != anime.id else None
+            anime.relations_checked_at = now
+        Anime.objects.bulk_update(rows, ["parent", "relations_checked_at"], batch_size=2000)
+    return written
 
 
 def catalog_slot_table() -> tuple[np.ndarray, SlotTable]:

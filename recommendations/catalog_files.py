@@ -1,12 +1,14 @@
 """Reading anime catalog records from files, checked in full before anything is written.
 
 Formats: the demo catalog's CSV (``anime_id,name,genre,type,episodes,rating,members``,
-where ``rating`` is the MAL mean score and ``genre`` holds old MAL genre names).
+where ``rating`` is the MAL mean score and ``genre`` holds old MAL genre names), and the
+MyAnimeList API's anime JSON (one object, a list of them, or ``{"data": [{"node": ...}]}``).
 """
 import csv
 import gzip
 import html
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,6 +43,9 @@ class AnimeRecord:
     rating: str | None = None
     picture: str | None = None
     airing_status: str | None = None
+    # From MAL's related anime, when the record came with them (anime details, JSON import).
+    parent_id: int | None = None
+    relations_checked: bool = False
 
 
 def open_text(path: Path | str) -> io.TextIOBase:
@@ -118,3 +123,68 @@ def parse_sequels_csv(lines) -> list[tuple[int, int]]:
             raise CatalogFileError(f"{where}: both ids are required")
         pairs.append((parent, child))
     return pairs
+
+
+def record_from_mal(anime, *, parent_id: int | None = None,
+                    relations_checked: bool = False) -> AnimeRecord:
+    """A catalog record from the MAL client's ``MalAnime``."""
+    return AnimeRecord(
+        id=anime.id, title=anime.title, episodes=anime.episodes, mean=anime.mean,
+        media_type=anime.media_type, genres=list(anime.genres), start_date=anime.start_date,
+        rating=anime.rating, picture=anime.picture, airing_status=anime.airing_status,
+        parent_id=parent_id, relations_checked=relations_checked,
+    )
+
+
+def parse_mal_json(text: str) -> list[AnimeRecord]:
+    """Records of MAL API anime JSON; ``CatalogFileError`` naming the first bad record.
+
+    Objects that carry ``related_anime`` also give the anime its parent (prequel, parent
+    or full story) and count as relation-checked.
+    """
+    from users.mal_client import MalInvalidResponse, parse_anime_details
+
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise CatalogFileError(f"file: not valid JSON ({error})") from None
+    if isinstance(data, dict) and "data" in data:
+        items = data["data"]
+        if not isinstance(items, list):
+            raise CatalogFileError("file: 'data' must be a list")
+        items = [item.get("node") if isinstance(item, dict) and "node" in item else item
+                 for item in items]
+    else:
+        items = data if isinstance(data, list) else [data]
+    records, seen = [], set()
+    for number, item in enumerate(items, start=1):
+        where = f"record {number}"
+        if isinstance(item, dict) and isinstance(item.get("id"), int):
+            where += f" (id {item['id']})"
+        try:
+            details = parse_anime_details(item)
+        except MalInvalidResponse as error:
+            message = str(error)
+            if message.startswith("anime "):
+                message = message.split(": ", 1)[1]
+            raise CatalogFileError(f"{where}: {message}") from None
+        if details.anime.id in seen:
+            raise CatalogFileError(f"{where}: anime id {details.anime.id} appears twice")
+        seen.add(details.anime.id)
+        has_relations = "related_anime" in item
+        records.append(record_from_mal(details.anime, parent_id=details.parent_id,
+                                       relations_checked=has_relations))
+    return records
+
+
+def parse_catalog_file(path: Path | str) -> list[AnimeRecord]:
+    """Every record of a catalog file (``.csv``/``.json``, optionally ``.gz``), checked."""
+    path = Path(path)
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    kind = suffixes[-1] if suffixes else ""
+    with open_text(path) as f:
+        if kind == ".csv":
+            return parse_demo_csv(f)
+        if kind == ".json":
+            return parse_mal_json(f.read())
+    raise CatalogFileError(f"file: {path.name} is neither .csv nor .json (optionally .gz)")

@@ -1,10 +1,14 @@
 """Writes and look-ups of MAL users that the API and the commands share."""
+import datetime as dt
+from dataclasses import dataclass
+
 import numpy as np
 from django.db import transaction
 
 from recommendations import engine
 from recommendations.models import Anime, IndexChange, anime_hash_slots
-from recommendations.catalog import catalog_slot_table
+from recommendations.catalog import catalog_insert_missing, catalog_slot_table
+from recommendations.catalog_files import AnimeRecord
 from recommendations.taste_hash import (
     MAX_ENTRIES, SlotTable, counters_for_users, hash_from_counters, latest_entries_mask,
 )
@@ -96,3 +100,62 @@ def mal_users_rehash(*, user_ids) -> dict[int, int | None]:
     MalUser.objects.bulk_update(users, ["hash"], batch_size=2000)
     engine.record_changes(IndexChange.Kind.USER, list(hashes))
     return hashes
+
+
+@dataclass(frozen=True)
+class EntryData:
+    """One list entry to store, whatever it was read from (MAL API, MAL export)."""
+
+    anime_id: int
+    status: str
+    score: int
+    episodes_watched: int
+    updated_at: dt.datetime
+
+
+ENTRY_FIELDS = ["status", "score", "episodes_watched", "updated_at"]
+
+
+@transaction.atomic
+def mal_user_store_list(*, username: str, entries: list[EntryData], full: bool,
+                        anime: list[AnimeRecord] = (), synced_at: dt.datetime | None) -> MalUser:
+    """Create or update a user with these entries and rehash them, all in one transaction.
+
+    ``full``: the entries are the whole list, so stored entries not among them go.
+    ``anime``: catalog rows for anime the catalog lacks (known anime are left alone).
+    ``synced_at``: when the list was read from MAL; ``None`` marks a list imported from a
+    file, which requests never refresh from MAL (it may be private there).
+    Raises ``EmptyUserList`` / ``HashFailed`` with nothing written.
+    """
+    if anime:
+        catalog_insert_missing(records=list(anime))
+    user, _ = MalUser.objects.select_for_update().get_or_create(username=username)
+    if full:
+        fetched = {e.anime_id for e in entries}
+        stored = set(ListEntry.objects.filter(user=user).values_list("anime_id", flat=True))
+        stale = sorted(stored - fetched)
+        for start in range(0, len(stale), 500):
+            ListEntry.objects.filter(user=user, anime_id__in=stale[start:start + 500]).delete()
+    ListEntry.objects.bulk_create(
+        [ListEntry(user=user, anime_id=e.anime_id, status=e.status, score=e.score,
+                   episodes_watched=e.episodes_watched, updated_at=e.updated_at)
+         for e in entries],
+        batch_size=500, update_conflicts=True, unique_fields=["user", "anime"],
+        update_fields=ENTRY_FIELDS,
+    )
+    user.list_synced_at = synced_at
+    if full or synced_at is None:
+        user.full_synced_at = synced_at
+    user.save(update_fields=["list_synced_at", "full_synced_at", "updated_at"])
+    return mal_user_rehash(user=user)
+
+
+@transaction.atomic
+def mal_user_delete(*, username: str) -> bool:
+    """Forget a user and their list (MAL says they are gone or private); ``True`` if stored."""
+    user_ids = list(MalUser.objects.filter(username=username).values_list("id", flat=True))
+    if not user_ids:
+        return False
+    MalUser.objects.filter(id__in=user_ids).delete()
+    engine.record_changes(IndexChange.Kind.USER, user_ids)
+    return True

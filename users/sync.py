@@ -1,14 +1,56 @@
-"""Which stored user answers a request, fetching or refreshing from MyAnimeList as needed."""
-from django.conf import settings
+"""Which stored user answers a request, fetching or refreshing from MyAnimeList as needed.
 
-from reko.exceptions import EmptyUserList, MALUnavailable
-from users.models import MalUser
-from users.services import normalize_username
+Policy (issue 3):
+
+* an unknown user is fetched whole and stored with their entries and any new anime in one
+  transaction; one fetch per user at a time across processes (a lock in the cache);
+* a known user whose list is older than ``USER_REFRESH_AFTER_DAYS`` is refreshed
+  incrementally (entries updated since the newest stored one), or in full when the last
+  full sync is older than ``USER_FULL_RESYNC_AFTER_DAYS`` (entries deleted on MAL go);
+* users imported from a MAL export file (``list_synced_at`` empty) are never refreshed by
+  a request, since their list may be private; ``sync_users`` fetches them on demand;
+* MAL 404 / 403 delete the stored copy; when MAL is down or throttling, a known user is
+  served from the stored copy, which every failure leaves as it was.
+"""
+import contextlib
+import datetime as dt
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.utils import timezone
+from tqdm import tqdm
+
+from recommendations.catalog_files import record_from_mal
+from reko.exceptions import (
+    ApiError, EmptyUserList, FailedSave, InvalidUserList, MALRateLimited, MALUnavailable,
+    PrivateUserList, UserNotFound,
+)
+from users import mal_client
+from users.models import ListEntry, MalUser
+from users.services import EntryData, mal_user_delete, mal_user_store_list, normalize_username
+
+logger = logging.getLogger(__name__)
 
 NOT_CONFIGURED = (
     "This user is not known here yet and MyAnimeList access is not configured: set "
     "MAL_CLIENT_ID to a MyAnimeList API client id (https://myanimelist.net/apiconfig)."
 )
+BUSY = "This user's list is being fetched right now. Please try again in a few seconds."
+LOCK_KEY = "mal:sync-lock:{}"
+LOCK_POLL_SECONDS = 0.05
+# Errors after which a known user is served from the stored copy.
+MAL_OUTAGES = (MALUnavailable, MALRateLimited, InvalidUserList)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    user: MalUser
+    action: str  # "created", "full", "incremental" or "fresh" (nothing fetched)
 
 
 def user_for_request(username: str, *, refresh: bool) -> MalUser:
@@ -20,13 +62,153 @@ def user_for_request(username: str, *, refresh: bool) -> MalUser:
     name = normalize_username(username)
     user = MalUser.objects.filter(username=name).first()
     if user is None:
-        user = _fetch_new_user(name)
+        user = mal_user_sync(username=name).user
+    elif refresh and settings.MAL_CLIENT_ID and refresh_due(user):
+        try:
+            user = mal_user_sync(username=name).user
+        except MAL_OUTAGES as error:
+            logger.warning("Serving %s from the stored copy: %s", name, error.message)
     if user.hash is None:
         raise EmptyUserList()
     return user
 
 
-def _fetch_new_user(name: str) -> MalUser:
-    if not settings.MAL_CLIENT_ID:
-        raise MALUnavailable(NOT_CONFIGURED, status=503)
-    raise MALUnavailable()
+def refresh_due(user: MalUser, *, now: dt.datetime | None = None) -> bool:
+    """Whether a request should refresh this user's list from MAL."""
+    if user.list_synced_at is None:  # imported from a file
+        return False
+    age = (now or timezone.now()) - user.list_synced_at
+    return age >= dt.timedelta(days=settings.USER_REFRESH_AFTER_DAYS)
+
+
+def _full_due(user: MalUser | None) -> bool:
+    if user is None or user.full_synced_at is None:
+        return True
+    age = timezone.now() - user.full_synced_at
+    return age >= dt.timedelta(days=settings.USER_FULL_RESYNC_AFTER_DAYS)
+
+
+def mal_user_sync(*, username: str, force: bool = False, full: bool = False) -> SyncResult:
+    """Fetch an unknown user, or refresh a known one when due (always with ``force``).
+
+    Raises the contract's errors (``UserNotFound``, ``PrivateUserList``, ``EmptyUserList``,
+    ``MALUnavailable``...); 404 and 403 also delete the stored copy, an empty list deletes
+    it too, and any other failure leaves the stored data as it was.
+    """
+    name = normalize_username(username)
+    with _user_lock(name):
+        user = MalUser.objects.filter(username=name).first()
+        if user is not None and not force and not refresh_due(user):
+            return SyncResult(user, "fresh")  # fetched by someone else while we waited
+        full = full or _full_due(user)
+        since = None if full else _incremental_since(user)
+        started = timezone.now()
+        entries = _fetch_list(name, since)
+        try:
+            stored = mal_user_store_list(
+                username=name, full=full, synced_at=started,
+                entries=[EntryData(e.anime.id, e.status, e.score, e.episodes_watched,
+                                   e.updated_at) for e in entries],
+                anime=[record_from_mal(e.anime) for e in entries])
+        except EmptyUserList:
+            if user is not None:  # the list emptied on MAL: do not keep a user without one
+                mal_user_delete(username=name)
+            raise
+        except DatabaseError as error:
+            logger.exception("Could not store %s", name)
+            raise FailedSave() from error
+    action = "created" if user is None else "full" if full else "incremental"
+    return SyncResult(stored, action)
+
+
+def _incremental_since(user: MalUser) -> dt.datetime | None:
+    newest = ListEntry.objects.filter(user=user).order_by("-updated_at").values_list(
+        "updated_at", flat=True).first()
+    return newest or user.list_synced_at
+
+
+def _fetch_list(name: str, since: dt.datetime | None) -> list[mal_client.MalListEntry]:
+    try:
+        return mal_client.user_animelist(name, updated_since=since)
+    except mal_client.MalUserNotFound:
+        mal_user_delete(username=name)
+        raise UserNotFound() from None
+    except mal_client.MalForbidden:
+        mal_user_delete(username=name)
+        raise PrivateUserList() from None
+    except mal_client.MalError as error:
+        raise api_error_for(error) from error
+
+
+def api_error_for(error: mal_client.MalError) -> ApiError:
+    """The contract error for a MAL failure other than 404/403."""
+    if isinstance(error, mal_client.MalNotConfigured):
+        return MALUnavailable(NOT_CONFIGURED, status=503)
+    if isinstance(error, mal_client.MalRateLimited):
+        return MALRateLimited(retry_after=error.retry_after)
+    if isinstance(error, mal_client.MalInvalidResponse):
+        return InvalidUserList(f"{InvalidUserList.default_message} ({error})")
+    # Temporary trouble (5xx, timeouts, no connection) is a 503; MAL refusing us is a 502.
+    temporary = getattr(error, "retryable", False)
+    return MALUnavailable(status=503 if temporary else 502, retry_after=error.retry_after)
+
+
+@contextlib.contextmanager
+def _user_lock(name: str):
+    """One fetch of a user at a time across threads and processes sharing the cache."""
+    key, token = LOCK_KEY.format(name), uuid.uuid4().hex
+    timeout = settings.MAL_SYNC_LOCK_SECONDS
+    deadline = time.monotonic() + timeout
+    while not cache.add(key, token, timeout=int(timeout) + 1):
+        if time.monotonic() > deadline:
+            raise MALUnavailable(BUSY, status=503, retry_after=5)
+        time.sleep(LOCK_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        if cache.get(key) == token:
+            cache.delete(key)
+
+
+# --- batch syncs (management commands) --------------------------------------------------
+
+@dataclass
+class SyncSummary:
+    counts: dict = field(default_factory=dict)
+    failures: list = field(default_factory=list)  # (username, error id)
+    stopped: str = ""  # why the run stopped early, if it did
+
+    def add(self, action: str) -> None:
+        self.counts[action] = self.counts.get(action, 0) + 1
+
+    def __str__(self):
+        done = ", ".join(f"{n} {a}" for a, n in sorted(self.counts.items())) or "none"
+        text = f"Users synced: {done}; {len(self.failures)} failed"
+        if self.failures:
+            text += " (" + ", ".join(f"{u}: {e}" for u, e in self.failures[:20]) + ")"
+        if self.stopped:
+            text += f"; stopped early: {self.stopped}"
+        return text + "."
+
+
+def mal_users_sync(*, usernames, force: bool = True, full: bool = False,
+                   stop_on_outage: bool = False, progress: bool = False) -> SyncSummary:
+    """Sync these users one by one, carrying on past users that fail."""
+    summary = SyncSummary()
+    for name in tqdm(list(usernames), desc="users", unit="user", disable=not progress):
+        try:
+            summary.add(mal_user_sync(username=name, force=force, full=full).action)
+        except ApiError as error:
+            summary.failures.append((name, error.id))
+            if stop_on_outage and isinstance(error, (MALUnavailable, MALRateLimited)):
+                summary.stopped = error.message
+                break
+    return summary
+
+
+def mal_users_update_old(*, limit: int, progress: bool = False) -> SyncSummary:
+    """Refresh the stalest users whose refresh is due (file imports excluded)."""
+    cutoff = timezone.now() - dt.timedelta(days=settings.USER_REFRESH_AFTER_DAYS)
+    names = list(MalUser.objects.filter(list_synced_at__lte=cutoff)
+                 .order_by("list_synced_at", "id").values_list("username", flat=True)[:limit])
+    return mal_users_sync(usernames=names, force=False, stop_on_outage=True, progress=progress)
