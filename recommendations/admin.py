@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.html import format_html, format_html_join
 
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
@@ -17,6 +18,8 @@ class AnimeAdmin(admin.ModelAdmin):
     search_fields = ("title", "=id")
     raw_id_fields = ("parent",)
     readonly_fields = ("genre_names", "updated_at")
+    # MAL picture URLs are https; also silences Django 6.0's change of the default scheme.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="genre names")
     def genre_names(self, anime):
@@ -31,6 +34,9 @@ class SimilaritySnapshotAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     readonly_fields = ("neighbours",)
     exclude = ("neighbour_ids", "distances")
+
+    def has_add_permission(self, request):
+        return False  # snapshots are computed by the service, never written by hand
 
     @admin.display(description="hash (hex)")
     def hash_hex(self, snapshot):
@@ -57,10 +63,13 @@ def neighbour_table(snapshot: SimilaritySnapshot):
     shown = list(zip(snapshot.neighbour_ids, snapshot.distances))[:NEIGHBOURS_SHOWN]
     names = MalUser.objects.in_bulk([uid for uid, _ in shown])
     rows = [
-        (rank, names[uid].username if uid in names else f"#{uid} (deleted)", similarity(dist))
+        (rank, names[uid].username if uid in names else f"#{uid} (deleted)",
+         int(similarity(dist)))
         for rank, (uid, dist) in enumerate(shown, 1)
     ]
+    # format_html escapes its arguments into strings first: format the date beforehand.
     header = format_html(
-        "from hash {} at {:%Y-%m-%d %H:%M} UTC, {} neighbours; the first {}:<br>",
-        format_hash(snapshot.hash), snapshot.computed_at, len(snapshot.neighbour_ids), len(rows))
+        "from hash {} at {} UTC, {} neighbours; the first {}:<br>",
+        format_hash(snapshot.hash), f"{snapshot.computed_at:%Y-%m-%d %H:%M}",
+        len(snapshot.neighbour_ids), len(rows))
     return header + format_html_join("", "{}. {} ({}% similar)<br>", rows)
