@@ -203,8 +203,8 @@ def test_threads_share_the_request_budget(fake_mal, settings):
 
     assert len(fake_mal.requests()) == 20
     assert fake_mal.busiest_second() <= 10
-    # Starts are 0.1 s apart; allow the network a little jitter on a sliding window.
-    assert fake_mal.max_in_window(0.95) <= 10
+    # Starts are 0.1 s apart (11 span a second); allow the socket some jitter.
+    assert fake_mal.max_in_window(0.9) <= 10
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"),
@@ -224,4 +224,5 @@ def test_two_processes_stay_within_the_budget(fake_mal, settings):
 
     assert len(fake_mal.requests()) == 12
     assert fake_mal.busiest_second() <= 3  # ceil(2.5)
-    assert fake_mal.max_in_window(1.95) <= 5  # 2.5/s over two seconds, with a little jitter
+    # Starts are 0.4 s apart, so 6 span two seconds; allow the socket some jitter.
+    assert fake_mal.max_in_window(1.8) <= 5

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from users.sync import mal_users_update_old
+
+
+class Command(BaseCommand):
+    help = ("Refresh from MyAnimeList the stalest users whose list is older than "
+            "USER_REFRESH_AFTER_DAYS (users imported from a file are left alone). "
+            "Costs about one MAL request per user (more for full resyncs of long lists). "
+            "Stops early if MyAnimeList is down or throttling.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=200,
+                            help="Most users to refresh in this run (default 200).")
+
+    def handle(self, *args, **options):
+        if options["limit"] < 1:
+            raise CommandError("--limit must be at least 1")
+        summary = mal_users_update_old(limit=options["limit"],
+                                       progress=options["verbosity"] > 0)
+        if summary.stopped:
+            raise CommandError(str(summary))
+        self.stdout.write(self.style.SUCCESS(str(summary)))
