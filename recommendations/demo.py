@@ -84,7 +84,7 @@ def demo_load(*, data_dir: Path = DEMO_DIR, progress: bool = True) -> DemoSummar
         steps = tqdm(total=5, desc="load_demo", disable=not progress, unit="step")
         catalog_upsert(records=catalog)
         steps.update()
-        parents = catalog_link_parents(pairs=sequels)
+        catalog_link_parents(pairs=sequels)
         steps.update()
         users = _replace_demo_users(entries)
         steps.update()
@@ -94,6 +94,8 @@ def demo_load(*, data_dir: Path = DEMO_DIR, progress: bool = True) -> DemoSummar
         steps.update()
         steps.close()
     known = {record.id for record in catalog}
+    # The links in place, not the ones this run changed: a second load reports the same.
+    parents = len({child for parent, child in sequels if child in known and child != parent})
     return DemoSummary(
         anime=len(catalog), parents=parents, users=len(users), entries=len(entries),
         entries_outside_catalog=sum(1 for e in entries if e.anime_id not in known),
