@@ -73,5 +73,31 @@ def nearest(
         return np.zeros(0, dtype=np.int64)
     cutoff = int(np.searchsorted(cumulative, min(k, cumulative[-1])))
     rows = np.flatnonzero(dist <= cutoff)
-    order = np.lexsort((names[rows], dist[rows]))
+    keys = _name_keys(names)
+    if keys is None:
+        order = np.lexsort((names[rows], dist[rows]))
+        return rows[order[:k]]
+    hi, lo = keys
+    if rows.size > 2 * k:
+        # Many ties at the cut-off distance: of those, only the ``need`` smallest names can
+        # make it, so keep the ones whose first 8 bytes are not past the need-th smallest.
+        at_cutoff = dist[rows] == cutoff
+        below, tied = rows[~at_cutoff], rows[at_cutoff]
+        need = k - below.size
+        first = hi[tied]
+        bound = np.partition(first, need - 1)[need - 1]
+        rows = np.concatenate([below, tied[first <= bound]])
+    order = np.lexsort((lo[rows], hi[rows], dist[rows]))
     return rows[order[:k]]
+
+
+def _name_keys(names: np.ndarray):
+    """Names of 16 bytes as two big-endian integers, ordered as the bytes are.
+
+    Integer sorts are several times faster than ``S16`` ones. Equal to the bytes order
+    because ``S`` values are null-padded and usernames hold no null byte.
+    """
+    if names.dtype.kind != "S" or names.dtype.itemsize != 16 or not names.flags.c_contiguous:
+        return None
+    pair = names.view(">u8").reshape(-1, 2)
+    return pair[:, 0], pair[:, 1]

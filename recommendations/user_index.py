@@ -101,16 +101,33 @@ class UserIndex:
             return row
         return None
 
+    def rows_of(self, user_ids) -> np.ndarray:
+        """Rows of many user ids at once, -1 for ids not (or no longer) in the index."""
+        user_ids = np.asarray(user_ids, dtype=np.int64).ravel()
+        if not len(self.ids):
+            return np.full(len(user_ids), -1, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(self.ids, user_ids), len(self.ids) - 1)
+        found = (self.ids[rows] == user_ids) & self.alive[rows]
+        return np.where(found, rows, -1)
+
     def nearest(self, target_hash: int, k: int, *, exclude_id: int | None = None):
         """The ``k`` users closest to ``target_hash``: ``(user ids, distances)``."""
-        dist = distances(self.hashes, target_hash)
-        excluded = ~self.alive
+        dist = distances(self.hashes, target_hash)  # a fresh array: rows are masked in place
+        if self._has_removed:
+            dist[~self.alive] = 255
         row = self.row_of(exclude_id) if exclude_id is not None else None
         if row is not None:
-            excluded = excluded.copy()
-            excluded[row] = True
-        rows = nearest(dist, self.names, k, excluded=excluded)
+            dist[row] = 255
+        rows = nearest(dist, self.names, k)
         return self.ids[rows], dist[rows]
+
+    @property
+    def _has_removed(self) -> bool:
+        cached = self.__dict__.get("_removed_cache")
+        if cached is None or cached[0] is not self.alive:
+            cached = (self.alive, not bool(self.alive.all()))
+            self.__dict__["_removed_cache"] = cached
+        return cached[1]
 
     def entries_of_row(self, row: int):
         if row in self.overlay:
@@ -120,7 +137,17 @@ class UserIndex:
 
     def entries_of(self, user_ids) -> Entries:
         """Entries of the given users (unknown ids contribute none), owner = position."""
-        return self._entries_of_rows([self.row_of(int(user_id)) for user_id in user_ids])
+        rows = self.rows_of(user_ids)
+        if self.overlay and any(row in self.overlay for row in rows.tolist()):
+            return self._entries_of_rows([None if row < 0 else row for row in rows.tolist()])
+        # One gather from the CSR arrays instead of a concatenation of slices.
+        starts = np.where(rows >= 0, self.indptr[rows], 0)
+        lengths = np.where(rows >= 0, self.indptr[rows + 1], 0) - starts
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        offsets = np.cumsum(lengths) - lengths
+        take = np.arange(owner.size) + np.repeat(starts - offsets, lengths)
+        return Entries(owner=owner, anime_ids=self.anime_ids[take], scores=self.scores[take],
+                       updated=self.updated[take])
 
     def _entries_of_rows(self, rows) -> Entries:
         parts = [EMPTY_ENTRIES if row is None else self.entries_of_row(row) for row in rows]
