@@ -2,13 +2,20 @@
 admin and the OpenAPI schema, then the contract's plain-text 404 for everything else
 (a URL pattern rather than ``handler404``, so it holds with DEBUG on as well)."""
 from django.contrib import admin
-from django.http import HttpResponseNotFound
+from django.http import HttpResponseNotFound, JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
+
+from reko.exceptions import ApiError, error_body
 
 
 def not_found(request, exception=None):
     return HttpResponseNotFound("Resource not found", content_type="text/plain; charset=utf-8")
+
+
+def server_error(request):
+    """A failure outside the DRF views (middleware, cache, database): the same JSON shape."""
+    return JsonResponse(error_body(500, ApiError.id, ApiError.default_message), status=500)
 
 
 urlpatterns = [
@@ -19,3 +26,4 @@ urlpatterns = [
 ]
 
 handler404 = not_found
+handler500 = server_error
