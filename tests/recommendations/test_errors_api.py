@@ -182,3 +182,16 @@ def test_a_zero_hash_is_a_hash_failed_500(client, known, monkeypatch):
 
 def test_a_known_user_is_served_as_json(client, known):
     json_ok(client.get("/known_user/similar"))
+
+
+def test_a_failure_outside_the_views_is_a_json_500_too(known, monkeypatch):
+    from django.test import Client
+
+    from reko import middleware
+
+    def cache_down(*args, **kwargs):
+        raise ConnectionError("cache is down")
+
+    monkeypatch.setattr(middleware, "is_ratelimited", cache_down)
+    response = Client(raise_request_exception=False).get("/known_user/similar")
+    assert_error(response, 500, "InternalError")

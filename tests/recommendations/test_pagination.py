@@ -125,3 +125,21 @@ def test_batch_is_clamped_to_1_40(client, many_anime):
     assert json_ok(client.get("/req_user/recommendations?batch=-5"))["data"]
     assert json_ok(client.get("/req_user/random?batch=0"))["data"]
     assert json_ok(client.get("/req_user/recommendations?batch=41"))["data"] == []
+
+
+@pytest.mark.parametrize("query, current", [
+    ("?page=%203%20", 3),
+    ("?page=0000000000000000000000003", 3),
+    ("?page=99999999999999999999999999999", 20),
+    ("?page=-99999999999999999999999999999", 1),
+])
+def test_odd_but_integer_pages_are_read_and_clamped(client, many_anime, query, current):
+    many_anime(1)
+    body = json_ok(client.get("/req_user/recommendations" + query))
+    assert body["pagination"]["current"] == current
+
+
+@pytest.mark.parametrize("query", ["?page=", "?page=%20", "?batch=", "?page=3abc", "?page=0x10"])
+def test_an_empty_or_malformed_value_is_invalid(client, many_anime, query):
+    many_anime(1)
+    assert_error(client.get("/req_user/recommendations" + query), 400, "InvalidQuery")

@@ -186,3 +186,11 @@ def test_recommendation_pages_read_no_row_per_item(client, db, django_assert_max
         assert len(json_ok(client.get("/req_user/recommendations/u_01"))["data"]) == 16
     with django_assert_max_num_queries(5):
         assert len(json_ok(client.get("/req_user/random"))["data"]) == 32
+
+
+def test_genres_show_only_the_contracts_genres_in_catalog_order(client, world):
+    # 16 (Magic) is a retired MAL genre with no row in the contract's table.
+    Anime.objects.filter(id=7).update(genres=[43, 16, 1, 22])
+    body = json_ok(client.get("/req_user/recommendations"))
+    details = next(item["details"] for item in body["data"] if item["id"] == 7)
+    assert details["genres"] == ["Josei", "Action", "Romance"]

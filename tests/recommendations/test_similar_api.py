@@ -79,3 +79,9 @@ def test_similar_reads_no_row_per_listed_user(client, requester, django_assert_m
     with django_assert_max_num_queries(3):
         data = json_ok(client.get("/req_user/similar?page=2"))["data"]
     assert len(data) == 8
+
+
+def test_compare_with_oneself_is_100_percent(client, requester):
+    body = json_ok(client.get("/req_user/compare/REQ_USER"))
+    assert body["data"] == {"username": "req_user", "hash": "8000000000000000",
+                            "similarity": 100}
