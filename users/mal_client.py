@@ -36,8 +36,9 @@ LIST_STATUSES = ("watching", "completed", "on_hold", "dropped", "plan_to_watch")
 RATINGS = ("g", "pg", "pg_13", "r", "r+", "rx")
 AIRING_STATUSES = ("finished_airing", "currently_airing", "not_yet_aired")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-BUDGET_KEY = "mal:budget:slot:{}"
-BUDGET_HINT_KEY = "mal:budget:next"
+# Per rate, so that processes configured differently during a rollout cannot misread slots.
+BUDGET_KEY = "mal:budget:{}:slot:{}"
+BUDGET_HINT_KEY = "mal:budget:{}:next"
 
 
 class MalError(Exception):
@@ -198,9 +199,15 @@ def _anime(data: dict, anime_id: int) -> MalAnime:
         id=anime_id, title=title.strip()[:255], start_date=parse_start_date(data.get("start_date")),
         episodes=_int(episodes, "num_episodes") or None if episodes is not None else None,
         mean=None if mean is None else float(mean), rating=rating,
-        picture=picture.get("medium") or picture.get("large") or None,
+        picture=_url(picture.get("medium") or picture.get("large")),
         airing_status=airing, media_type=media_type[:16], genres=tuple(genres),
     )
+
+
+def _url(value) -> str | None:
+    # The catalog keeps URLs up to 255 characters; a cut one would be broken.
+    return value if isinstance(value, str) and value.startswith("http") and len(value) <= 255 \
+        else None
 
 
 def parse_start_date(value) -> dt.date | None:
@@ -363,17 +370,32 @@ def budget_take() -> None:
     rate = settings.MAL_REQUESTS_PER_SECOND
     if rate <= 0:
         return
+    _warn_if_cache_is_per_process()
     width = 1.0 / rate
+    max_wait = settings.MAL_BUDGET_MAX_WAIT_SECONDS
     now = time.time()
-    slot = max(math.ceil(now / width), int(cache.get(BUDGET_HINT_KEY) or 0))
-    max_slot = math.ceil((now + settings.MAL_BUDGET_MAX_WAIT_SECONDS) / width)
-    while not cache.add(BUDGET_KEY.format(slot), 1, timeout=int(settings.MAL_BUDGET_MAX_WAIT_SECONDS) + 60):
+    first, last = math.ceil(now / width), math.ceil((now + max_wait) / width)
+    hint = cache.get(BUDGET_HINT_KEY.format(rate))
+    slot = hint if isinstance(hint, int) and first < hint <= last else first
+    while not cache.add(BUDGET_KEY.format(rate, slot), 1, timeout=int(max_wait) + 60):
         slot += 1
-        if slot > max_slot:
+        if slot > last:
             raise MalRateLimited("Too many MyAnimeList requests are queued",
-                                 retry_after=math.ceil(settings.MAL_BUDGET_MAX_WAIT_SECONDS))
+                                 retry_after=math.ceil(max_wait))
     # Only a hint to skip taken slots; correctness rests on ``cache.add`` alone.
-    cache.set(BUDGET_HINT_KEY, slot + 1, timeout=60)
+    cache.set(BUDGET_HINT_KEY.format(rate), slot + 1, timeout=int(max_wait) + 60)
     delay = slot * width - time.time()
     if delay > 0:
         time.sleep(delay)
+
+
+_warned = False
+
+
+def _warn_if_cache_is_per_process() -> None:
+    global _warned
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if not _warned and not settings.DEBUG and backend.endswith("LocMemCache"):
+        _warned = True
+        logger.warning("The MAL request budget is held in a per-process cache: set REDIS_URL "
+                       "so that all workers and commands share it.")

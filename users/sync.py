@@ -199,7 +199,7 @@ def mal_users_sync(*, usernames, force: bool = True, full: bool = False,
         try:
             summary.add(mal_user_sync(username=name, force=force, full=full).action)
         except ApiError as error:
-            summary.failures.append((name, error.id))
+            summary.failures.append((name, f"{error.id} ({error.message})"))
             if stop_on_outage and isinstance(error, (MALUnavailable, MALRateLimited)):
                 summary.stopped = error.message
                 break

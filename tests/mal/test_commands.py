@@ -308,3 +308,22 @@ def test_a_malformed_catalog_names_the_record_and_writes_nothing(tmp_path, name,
 def test_import_catalog_reports_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="Nothing imported"):
         run("import_catalog", str(tmp_path / "nope.csv"))
+
+
+def test_sync_users_fetches_an_imported_user_in_full_from_mal(tmp_path, fake_mal):
+    Anime.objects.create(id=1, title="Show 1", genres=[1], mean=7)
+    path = tmp_path / "export.xml"
+    path.write_text(export_xml("fan", [(1, "Completed", 9), (500, "Completed", 7)]))
+    run("import_mal_export", str(path))
+    fake_mal.add_user("fan", make_list(3, first_id=1))
+
+    assert "1 full" in run("sync_users", "fan")
+
+    user = MalUser.objects.get(username="fan")
+    assert sorted(user.entries.values_list("anime_id", flat=True)) == [1, 2, 3]
+    assert user.list_synced_at is not None and user.full_synced_at is not None
+
+
+def test_sync_users_reports_an_invalid_name(fake_mal):
+    with pytest.raises(CommandError, match="InvalidUsername"):
+        run("sync_users", "no spaces allowed")

@@ -1,5 +1,6 @@
 """The MAL client against the fake MAL over a real socket (issue 3)."""
 import datetime as dt
+import math
 import os
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 
 from tests.mal.conftest import T0, make_list
 from tests.mal.fake_mal import anime_json, list_item
@@ -226,3 +228,15 @@ def test_two_processes_stay_within_the_budget(fake_mal, settings):
     assert fake_mal.busiest_second() <= 3  # ceil(2.5)
     # Starts are 0.4 s apart, so 6 span two seconds; allow the socket some jitter.
     assert fake_mal.max_in_window(1.8) <= 5
+
+
+def test_it_answers_rate_limited_rather_than_queue_too_long(settings):
+    settings.MAL_REQUESTS_PER_SECOND = 100.0
+    settings.MAL_BUDGET_MAX_WAIT_SECONDS = 0.05
+    first = math.ceil(time.time() * 100)
+    for slot in range(first, first + 200):  # other processes hold the next two seconds
+        cache.add(mal_client.BUDGET_KEY.format(100.0, slot), 1)
+
+    with pytest.raises(mal_client.MalRateLimited) as caught:
+        mal_client.budget_take()
+    assert caught.value.retry_after == 1

@@ -15,6 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         summary = mal_users_sync(usernames=options["usernames"], full=options["full"],
+                                 stop_on_outage=True,
                                  progress=options["verbosity"] > 0 and len(options["usernames"]) > 1)
         if summary.failures:
             raise CommandError(str(summary))
