@@ -5,15 +5,18 @@ then keeps it current by polling the ``IndexChange`` feed at most every
 ``INDEX_POLL_SECONDS``: whichever process stores a user, every other one sees it within
 seconds. Requests read an immutable ``IndexState``; updates swap in a new one.
 """
+import os
+import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
-from recommendations import selectors
+from recommendations import index_file, selectors
 from recommendations.models import IndexChange
 from recommendations.ranking import Catalog
 from recommendations.user_index import UserIndex, UserRecord
@@ -64,18 +67,52 @@ def refresh_now() -> None:
 
 
 def build_index() -> IndexState:
+    """The index as the database holds it now.
+
+    With ``INDEX_DIR`` set, the index is built once per database state and saved there;
+    every process maps the saved file (see ``index_file``), so workers share one copy.
+    """
     # Read the feed position first: changes made while loading are applied again later,
     # which is harmless, rather than lost.
     last_change_id = selectors.last_index_change_id()
-    users = selectors.index_users()
-    entries = selectors.index_entries()
-    index = UserIndex.from_arrays(
-        ids=users["id"], names=users["username"], hashes=users["hash"],
-        entry_user_ids=entries["user_id"], anime_ids=entries["anime_id"],
-        scores=entries["score"], updated=entries["updated"],
-    )
-    return IndexState(users=index, catalog=selectors.index_catalog(),
+    folder = _index_folder(last_change_id)
+    if folder is None:
+        users = users_from_db()
+    else:
+        with index_file.build_lock(folder):
+            if not folder.exists():
+                index_file.save(users_from_db(), folder)
+                index_file.remove_others(folder)
+        users = index_file.load(folder)
+    return IndexState(users=users, catalog=selectors.index_catalog(),
                       last_change_id=last_change_id)
+
+
+def users_from_db() -> UserIndex:
+    users = selectors.index_users()
+    entries = selectors.index_entry_columns()
+    return UserIndex.from_arrays(
+        ids=users["id"], names=users["username"], hashes=users["hash"],
+        entry_user_ids=entries.pop("user_id"), anime_ids=entries.pop("anime_id"),
+        scores=entries.pop("score"), updated=entries.pop("updated"),
+    )
+
+
+def index_dir() -> str:
+    """Where index files go; empty (the default) keeps the index in each process only."""
+    return getattr(settings, "INDEX_DIR", "") or os.environ.get("INDEX_DIR", "")
+
+
+def _index_folder(last_change_id: int) -> Path | None:
+    """The index file of the database's current state: named by the database, the feed
+    position and stamp, and the hashed users' count and largest id, so that a file
+    of an older state (or of a database recreated since) never matches."""
+    base = index_dir()
+    if not base:
+        return None
+    stamp = selectors.index_state_stamp(last_change_id)
+    name = re.sub(r"[^A-Za-z0-9]+", "_", str(connection.settings_dict["NAME"]))[-48:]
+    return Path(base) / f"{connection.vendor}-{name}@{last_change_id}-{stamp}"
 
 
 def _apply_changes(state: IndexState) -> IndexState:

@@ -3,14 +3,22 @@
 The index loaders read straight into numpy arrays with one SQL statement each: going
 through model instances would cost seconds per million entries.
 """
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-from django.db import connection
+from django.db import connection, connections
 
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
 from recommendations.ranking import Catalog
 from users.models import ListEntry, MalUser
 
 FETCH_ROWS = 200_000
+# PostgreSQL's binary timestamps count microseconds from 2000-01-01.
+PG_EPOCH_US = 946_684_800 * 1_000_000
+PG_COPY_HEADER_BYTES = 19
+# One packed entry of the PostgreSQL loader: anime id, score, update time (big-endian).
+_PACKED_ENTRY = np.dtype([("anime_id", ">i4"), ("score", ">i2"), ("updated", ">i8")])
+LOADER_THREADS = 2
 
 
 def _epoch_seconds_sql(column: str) -> str:
@@ -62,6 +70,96 @@ def index_entries(user_ids=None) -> np.ndarray:
     return _fetch_array(sql, params, dtype)
 
 
+WATCHED_SCORED_SQL = (
+    "score > 0 AND (status = 'completed' OR (status = 'watching' AND episodes_watched > 0))"
+)
+
+
+def index_entry_columns() -> dict[str, np.ndarray]:
+    """Every watched, scored entry as columns (``user_id`` int64, ``anime_id`` int32,
+    ``score`` uint8, ``updated`` int64 seconds), grouped by user in ascending user id.
+
+    Same rows as ``index_entries()``. On PostgreSQL each user's entries come as one packed
+    ``bytea`` through ``COPY ... TO STDOUT (FORMAT BINARY)``, read by two connections over
+    two halves of the users: rows one by one cost seconds per million entries.
+    """
+    if connection.vendor != "postgresql":
+        rows = index_entries()
+        order = np.argsort(rows["user_id"], kind="stable")
+        return {"user_id": rows["user_id"][order],
+                "anime_id": rows["anime_id"][order].astype(np.int32),
+                "score": rows["score"][order].astype(np.uint8),
+                "updated": rows["updated"][order]}
+    table = ListEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(user_id), MAX(user_id) FROM {table}")
+        low, high = cursor.fetchone()
+    if low is None:
+        return {"user_id": np.zeros(0, np.int64), "anime_id": np.zeros(0, np.int32),
+                "score": np.zeros(0, np.uint8), "updated": np.zeros(0, np.int64)}
+    if connection.in_atomic_block:
+        # Other connections would not see this transaction's rows (tests, imports).
+        parts = [_copy_user_blocks(connection, low, high + 1)]
+    else:
+        bounds = np.linspace(low, high + 1, LOADER_THREADS + 1).astype(np.int64).tolist()
+        alias = connection.alias
+        with ThreadPoolExecutor(LOADER_THREADS) as pool:
+            parts = list(pool.map(lambda r: _copy_on_own_connection(alias, *r),
+                                  zip(bounds[:-1], bounds[1:])))
+    columns = {name: np.concatenate([p[name] for p in parts])
+               for name in ("user_id", "anime_id", "score", "updated")}
+    return columns
+
+
+def _copy_on_own_connection(alias: str, low: int, high: int) -> dict[str, np.ndarray]:
+    conn = connections[alias]  # this thread's own connection
+    try:
+        return _copy_user_blocks(conn, low, high)
+    finally:
+        conn.close()
+
+
+def _copy_user_blocks(conn, low: int, high: int) -> dict[str, np.ndarray]:
+    """Entries of users ``low <= id < high`` (PostgreSQL)."""
+    table = ListEntry._meta.db_table
+    sql = (
+        "COPY (SELECT user_id, string_agg(int4send(anime_id) || int2send(score) || "
+        f"timestamptz_send(updated_at), ''::bytea) FROM {table} WHERE {WATCHED_SCORED_SQL} "
+        f"AND user_id >= {int(low)} AND user_id < {int(high)} GROUP BY user_id "
+        "ORDER BY user_id) TO STDOUT (FORMAT BINARY)"
+    )
+    data = bytearray()
+    with conn.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for chunk in copy:
+            data += chunk
+    return _parse_user_blocks(memoryview(data))
+
+
+def _parse_user_blocks(data: memoryview) -> dict[str, np.ndarray]:
+    """Rows ``(user_id int8, packed bytea)`` of a binary COPY, unpacked into columns."""
+    user_ids, counts, payloads = [], [], []
+    at = PG_COPY_HEADER_BYTES
+    end = len(data) - 2  # the trailer
+    while at < end:
+        # field count (2), length (4) + user id (8), length (4) + bytes
+        user_ids.append(int.from_bytes(data[at + 6:at + 14], "big", signed=True))
+        size = int.from_bytes(data[at + 14:at + 18], "big", signed=True)
+        payloads.append(data[at + 18:at + 18 + size])
+        counts.append(size // _PACKED_ENTRY.itemsize)
+        at += 18 + size
+    packed = np.frombuffer(b"".join(payloads), dtype=_PACKED_ENTRY)
+    del payloads
+    micros = packed["updated"].astype(np.int64) + PG_EPOCH_US
+    # CAST(EXTRACT(EPOCH ...) AS BIGINT) rounds half away from zero, as this does.
+    seconds = np.sign(micros) * ((np.abs(micros) + 500_000) // 1_000_000)
+    return {
+        "user_id": np.repeat(np.array(user_ids, dtype=np.int64), counts),
+        "anime_id": packed["anime_id"].astype(np.int32),
+        "score": packed["score"].astype(np.uint8),
+        "updated": seconds,
+    }
+
+
 def index_catalog() -> Catalog:
     rows = list(Anime.objects.values_list("id", "mean", "parent_id"))
     ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -75,6 +173,17 @@ def index_changes_after(change_id: int) -> list[tuple[int, str, int]]:
         IndexChange.objects.filter(id__gt=change_id).order_by("id")
         .values_list("id", "kind", "object_id")
     )
+
+
+def index_state_stamp(change_id: int) -> str:
+    """A short fingerprint of the indexed data at feed position ``change_id``."""
+    change = IndexChange.objects.filter(id=change_id).values_list("created_at", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), MAX(id) FROM {MalUser._meta.db_table} "
+                       "WHERE hash IS NOT NULL")
+        count, largest = cursor.fetchone()
+    created = int(change.timestamp() * 1e6) if change else 0
+    return f"{created}-{count}-{largest or 0}"
 
 
 def last_index_change_id() -> int:

@@ -77,19 +77,24 @@ class UserIndex:
         rows_clipped = np.minimum(rows, max(len(ids) - 1, 0))
         known = (rows < len(ids)) & (ids[rows_clipped] == entry_user_ids) if ids.size else \
             np.zeros(len(entry_user_ids), dtype=bool)
+        del rows_clipped
         rows = rows[known]
-        by_row = np.argsort(rows, kind="stable")
         indptr = np.zeros(len(ids) + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=len(ids)), out=indptr[1:])
+        keep = slice(None) if known.all() else known  # a slice takes no copy
+        columns = [np.asarray(a, dtype=t)[keep] for a, t in
+                   ((anime_ids, np.int32), (scores, np.uint8), (updated, np.int64))]
+        if rows.size and np.any(rows[1:] < rows[:-1]):
+            take = np.argsort(rows, kind="stable")
+            columns = [column[take] for column in columns]
+        # else: already grouped by user in id order (the database loader): no sort needed
         return cls(
             ids=ids,
             hashes=np.asarray(hashes, dtype=np.uint64)[order],
             names=np.asarray(names, dtype=NAME_DTYPE)[order],
             alive=np.ones(len(ids), dtype=bool),
             indptr=indptr,
-            anime_ids=np.asarray(anime_ids, dtype=np.int32)[known][by_row],
-            scores=np.asarray(scores, dtype=np.uint8)[known][by_row],
-            updated=np.asarray(updated, dtype=np.int64)[known][by_row],
+            anime_ids=columns[0], scores=columns[1], updated=columns[2],
         )
 
     def __len__(self) -> int:
