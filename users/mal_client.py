@@ -327,7 +327,8 @@ def _attempt(url: str, params: dict | None):
     except requests.Timeout:
         return _retryable(MalUnavailable("MyAnimeList did not answer in time"))
     except requests.RequestException as exc:
-        return _retryable(MalUnavailable(f"MyAnimeList could not be reached ({type(exc).__name__})"))
+        return _retryable(MalUnavailable(
+            f"MyAnimeList could not be reached ({type(exc).__name__})"))
     status = response.status_code
     retry_after = _retry_after(response.headers.get("Retry-After"))
     if status == 200:

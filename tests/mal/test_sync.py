@@ -304,3 +304,30 @@ def test_two_concurrent_first_requests_make_one_fetch_and_one_user(fake_mal):
     assert len(set(results)) == 1 and len(results) == 2
     assert MalUser.objects.filter(username="popular").count() == 1
     assert len(fake_mal.requests("/v2/users/popular/animelist?")) == 2  # one fetch: 2 pages
+
+
+def test_a_never_seen_user_gets_recommendations_similar_users_and_comparisons(fake_mal, api):
+    """Issue 3, "done when": everything works on the very first request."""
+    shared = make_list(30)
+    fake_mal.add_user("mentor", shared + [
+        list_item(anime_json(500, title="Hidden Gem", genres=(1, 24), start_date="2012-10-04",
+                             num_episodes=25, rating="r", mean=8.9), score=10, updated_at=T0)])
+    mal_user_sync(username="mentor")
+    fake_mal.add_user("Rookie", shared[:20])
+
+    similar = api.get("/Rookie/similar")
+    assert similar.status_code == 200, similar.content
+    assert [u["username"] for u in similar.json()["data"]] == ["mentor"]
+
+    recommended = api.get("/rookie/recommendations").json()["data"]
+    gem = next(r for r in recommended if r["id"] == 500)
+    assert gem["details"] == {
+        "title": "Hidden Gem", "mean": 8.9, "airing_date": "2012-10-04T00:00:00", "length": 25,
+        "rating": "r", "picture": "https://cdn.example/500.jpg",
+        "genres": ["Action", "Sci-Fi"]}
+    assert gem["users"][0]["username"] == "mentor" and gem["score"] == 10
+    assert all(r["id"] > 20 for r in recommended)  # never the requester's own anime
+
+    compare = api.get("/rookie/compare/mentor").json()["data"]
+    assert compare["username"] == "mentor" and 0 <= compare["similarity"] <= 100
+    assert len(fake_mal.requests("/v2/users/rookie/")) == 1  # fetched once, then stored

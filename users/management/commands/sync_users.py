@@ -14,9 +14,9 @@ class Command(BaseCommand):
                             help="Fetch whole lists, dropping entries deleted on MAL.")
 
     def handle(self, *args, **options):
-        summary = mal_users_sync(usernames=options["usernames"], full=options["full"],
-                                 stop_on_outage=True,
-                                 progress=options["verbosity"] > 0 and len(options["usernames"]) > 1)
+        names = options["usernames"]
+        summary = mal_users_sync(usernames=names, full=options["full"], stop_on_outage=True,
+                                 progress=options["verbosity"] > 0 and len(names) > 1)
         if summary.failures:
             raise CommandError(str(summary))
         self.stdout.write(self.style.SUCCESS(str(summary)))
