@@ -119,10 +119,10 @@ def rank_batch(entries: Entries, catalog: Catalog, *, exclude_anime_ids, now: fl
     position_of_row[unique_rows] = np.arange(len(unique_rows))
     inverse = position_of_row[rows]
     count = per_row[unique_rows]
-    total = np.bincount(inverse, weights=scores, minlength=len(unique_rows))
+    total = np.bincount(inverse, weights=scores, minlength=len(unique_rows)).astype(np.int64)
     mean_years = np.bincount(inverse, weights=years, minlength=len(unique_rows)) / \
         np.maximum(count, 1)
-    key = total / (count + 1) - np.floor(mean_years / 2)
+    key = _batch_key(total, count, np.floor(mean_years / 2).astype(np.int64))
     unique = catalog.ids[unique_rows]
     order = _order(key, catalog.mean_rank[unique_rows])
     # Contributors grouped by ranked position, most similar user (lowest owner) first.
@@ -138,6 +138,19 @@ def rank_batch(entries: Entries, catalog: Catalog, *, exclude_anime_ids, now: fl
         contributor_owner=owner[by_rank],
         contributor_score=scores[by_rank],
     )
+
+
+def _batch_key(total: np.ndarray, count: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """``total / (count + 1) - penalty``, the same float for equal fractions.
+
+    Written as is, equal keys can differ in the last bit (``14/3 - 1`` against ``11/3``),
+    and the tie-break on the mean would never be reached: reduce the fraction first.
+    Distinct keys have small denominators, so their floats stay in the exact order.
+    """
+    numerator = total - penalty * (count + 1)
+    denominator = count + 1
+    divisor = np.gcd(numerator, denominator)
+    return (numerator // divisor) / (denominator // divisor)
 
 
 def _order(key: np.ndarray, mean_rank: np.ndarray) -> np.ndarray:
