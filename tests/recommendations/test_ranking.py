@@ -113,3 +113,54 @@ def test_random_pick_leans_towards_a_higher_mean():
 def test_random_pick_of_an_empty_ranking_is_empty():
     ranking = rank_batch(_entries([(0, 5, 10, 0)]), CATALOG, exclude_anime_ids=[], now=NOW)
     assert random_pick(ranking, CATALOG, size=32, rng=np.random.default_rng()).tolist() == []
+
+
+def test_rank_batch_ties_keys_that_are_equal_as_fractions():
+    # 1: (7 + 7) / 3 - floor(2.1 / 2) = 14/3 - 1 = 11/3, mean 7.0
+    # 2: (6 + 5) / 3 - 0 = 11/3, mean 9.0 -> the tie goes to the higher mean: 2 first.
+    # (In floats 14/3 - 1 is 3.666...67 and 11/3 is 3.666...65.)
+    catalog = Catalog.from_arrays(ids=[1, 2], mean=[7.0, 9.0], has_parent=[False, False])
+    entries = _entries([(0, 1, 7, 2.1), (1, 1, 7, 2.1), (0, 2, 6, 0), (1, 2, 5, 0)])
+    ranking = rank_batch(entries, catalog, exclude_anime_ids=[], now=NOW)
+    assert ranking.anime_ids.tolist() == [2, 1]
+
+
+def _reference_batch(rows, means, excluded):
+    """The contract's ordering in exact arithmetic, straight from its wording."""
+    from fractions import Fraction
+    from math import floor
+
+    by_anime = {}
+    for owner, anime, score, years in rows:
+        if anime in means and means[anime] is not None and score > 0 and anime not in excluded:
+            by_anime.setdefault(anime, []).append((owner, score, years))
+    ranked = []
+    for anime, got in by_anime.items():
+        scores = [s for _, s, _ in got]
+        avg_years = sum(y for _, _, y in got) / len(got)
+        key = Fraction(sum(scores), len(scores) + 1) - floor(avg_years / 2)
+        ranked.append((-key, -means[anime], anime, sum(scores) // len(scores)))
+    ranked.sort()
+    return [r[2] for r in ranked], [r[3] for r in ranked]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_rank_batch_matches_an_exact_reference_on_random_data(seed):
+    rng = np.random.default_rng(seed)
+    anime_ids = list(range(1, 41))
+    means = {a: float(rng.choice([6.0, 7.0, 8.0])) for a in anime_ids}
+    catalog = Catalog.from_arrays(ids=anime_ids, mean=[means[a] for a in anime_ids],
+                                  has_parent=[False] * 40)
+    rows = []
+    for owner in range(32):
+        for anime in rng.choice(anime_ids, size=int(rng.integers(0, 12)), replace=False):
+            # Whole and half years plus a little: floor(avg / 2) stays off its boundaries.
+            years = float(rng.choice([0.01, 0.51, 2.01, 4.51]))
+            rows.append((owner, int(anime), int(rng.integers(0, 11)), years))
+    if not rows:
+        return
+    excluded = set(int(a) for a in rng.choice(anime_ids, size=3, replace=False))
+    ranking = rank_batch(_entries(rows), catalog, exclude_anime_ids=sorted(excluded), now=NOW)
+    ids, scores = _reference_batch(rows, means, excluded)
+    assert ranking.anime_ids.tolist() == ids
+    assert ranking.scores.tolist() == scores
