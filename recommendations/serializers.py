@@ -1,11 +1,14 @@
 """Input validation of the query string, and the response shapes of the contract."""
 import re
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 INTEGER_RE = re.compile(r"^[+-]?\d+$")
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ClampedIntegerField(serializers.Field):
     """An integer clamped into ``[min_value, max_value]``; anything else is invalid."""
 
