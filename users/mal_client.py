@@ -111,6 +111,15 @@ class MalAnimeDetails:
         return None
 
 
+NOT_CONFIGURED = ("MyAnimeList access is not configured: set MAL_CLIENT_ID to a MyAnimeList "
+                  "API client id (https://myanimelist.net/apiconfig).")
+
+
+def configured() -> bool:
+    """Whether MAL can be called at all (``MAL_CLIENT_ID`` is set)."""
+    return bool(settings.MAL_CLIENT_ID)
+
+
 # --- endpoints -------------------------------------------------------------------------
 
 def user_animelist(username: str, *, updated_since: dt.datetime | None = None

@@ -201,7 +201,7 @@ def mal_users_sync(*, usernames, force: bool = True, full: bool = False,
         except ApiError as error:
             summary.failures.append((name, f"{error.id} ({error.message})"))
             if stop_on_outage and isinstance(error, (MALUnavailable, MALRateLimited)):
-                summary.stopped = error.message
+                summary.stopped = f"{error.id} at {name}"
                 break
     return summary
 

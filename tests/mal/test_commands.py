@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def run(*args) -> str:
     out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO(), verbosity=0)
+    call_command(*args, stdout=out, stderr=StringIO(), verbosity=1)  # progress bars too
     return out.getvalue()
 
 
@@ -327,3 +327,14 @@ def test_sync_users_fetches_an_imported_user_in_full_from_mal(tmp_path, fake_mal
 def test_sync_users_reports_an_invalid_name(fake_mal):
     with pytest.raises(CommandError, match="InvalidUsername"):
         run("sync_users", "no spaces allowed")
+
+
+@pytest.mark.parametrize("command", [
+    ["sync_users", "alice"], ["update_old_users"], ["update_airing_anime"],
+    ["request_missing_anime"],
+])
+def test_mal_commands_say_when_mal_is_not_configured(settings, command):
+    settings.MAL_CLIENT_ID = ""
+
+    with pytest.raises(CommandError, match="MAL_CLIENT_ID"):
+        run(*command)

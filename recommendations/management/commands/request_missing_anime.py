@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from recommendations.catalog_sync import CatalogSyncError, anime_fetch_details, anime_missing_ids
+from users import mal_client
 
 
 class Command(BaseCommand):
@@ -13,6 +14,8 @@ class Command(BaseCommand):
                             help="Most anime to fetch in this run (default 500).")
 
     def handle(self, *args, **options):
+        if not mal_client.configured():
+            raise CommandError(mal_client.NOT_CONFIGURED)
         if options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
         try:

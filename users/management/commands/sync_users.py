@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from users import mal_client
 from users.sync import mal_users_sync
 
 
@@ -14,6 +15,8 @@ class Command(BaseCommand):
                             help="Fetch whole lists, dropping entries deleted on MAL.")
 
     def handle(self, *args, **options):
+        if not mal_client.configured():
+            raise CommandError(mal_client.NOT_CONFIGURED)
         names = options["usernames"]
         summary = mal_users_sync(usernames=names, full=options["full"], stop_on_outage=True,
                                  progress=options["verbosity"] > 0 and len(names) > 1)

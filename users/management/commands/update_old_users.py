@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from users import mal_client
 from users.sync import mal_users_update_old
 
 
@@ -14,6 +15,8 @@ class Command(BaseCommand):
                             help="Most users to refresh in this run (default 200).")
 
     def handle(self, *args, **options):
+        if not mal_client.configured():
+            raise CommandError(mal_client.NOT_CONFIGURED)
         if options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
         summary = mal_users_update_old(limit=options["limit"],
