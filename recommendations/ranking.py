@@ -112,7 +112,7 @@ def rank_batch(entries: Entries, catalog: Catalog, *, exclude_anime_ids, now: fl
     keep, rows = _candidates(entries, catalog, exclude_anime_ids)
     owner, rows = entries.owner[keep], rows[keep]
     scores = entries.scores[keep].astype(np.int64)
-    years = (now - entries.updated[keep]) / SECONDS_PER_YEAR
+    years = _years_since(entries.updated[keep], now)
     per_row = np.bincount(rows, minlength=len(catalog.ids))
     unique_rows = np.flatnonzero(per_row)
     position_of_row = np.empty(len(catalog.ids), dtype=np.int64)
@@ -138,6 +138,11 @@ def rank_batch(entries: Entries, catalog: Catalog, *, exclude_anime_ids, now: fl
         contributor_owner=owner[by_rank],
         contributor_score=scores[by_rank],
     )
+
+
+def _years_since(updated: np.ndarray, now: float) -> np.ndarray:
+    """Years from each update to ``now``; an update dated after ``now`` (clock skew) is 0."""
+    return np.maximum(now - updated, 0) / SECONDS_PER_YEAR
 
 
 def _batch_key(total: np.ndarray, count: np.ndarray, penalty: np.ndarray) -> np.ndarray:
@@ -186,7 +191,7 @@ def rank_single_user(entries: Entries, catalog: Catalog, *, exclude_anime_ids,
     keep, rows = _candidates(entries, catalog, exclude_anime_ids)
     anime = entries.anime_ids[keep].astype(np.int64)
     scores = entries.scores[keep].astype(np.int64)
-    years = (now - entries.updated[keep]) / SECONDS_PER_YEAR
+    years = _years_since(entries.updated[keep], now)
     key = scores - np.floor(years / 2)
     order = np.lexsort((anime, -catalog.mean[rows[keep]], -key))
     return Ranking(

@@ -164,3 +164,14 @@ def test_rank_batch_matches_an_exact_reference_on_random_data(seed):
     ids, scores = _reference_batch(rows, means, excluded)
     assert ranking.anime_ids.tolist() == ids
     assert ranking.scores.tolist() == scores
+
+
+def test_an_entry_dated_in_the_future_earns_no_bonus():
+    # Clock skew (or a timestamp rounded up): "years since" is 0, never negative, so
+    # floor(years / 2) is 0, not -1. Both keys are then equal and the higher mean wins.
+    catalog = Catalog.from_arrays(ids=[1, 2], mean=[7.0, 8.0], has_parent=[False, False])
+    entries = _entries([(0, 1, 8, -0.01), (0, 2, 8, 0.0)])
+    single = rank_single_user(entries, catalog, exclude_anime_ids=[], now=NOW)
+    assert single.anime_ids.tolist() == [2, 1]
+    batch = rank_batch(entries, catalog, exclude_anime_ids=[], now=NOW)
+    assert batch.anime_ids.tolist() == [2, 1]
