@@ -127,10 +127,14 @@ MAL_CONNECT_TIMEOUT = env_float("MAL_CONNECT_TIMEOUT", 3.05)
 MAL_READ_TIMEOUT = env_float("MAL_READ_TIMEOUT", 20.0)
 MAL_MAX_RETRIES = env_int("MAL_MAX_RETRIES", 3)
 MAL_REQUESTS_PER_SECOND = env_float("MAL_REQUESTS_PER_SECOND", 2.5)
-MAL_RETRY_BACKOFF_SECONDS = env_float("MAL_RETRY_BACKOFF_SECONDS", 1.0)  # doubles per retry
-MAL_RETRY_MAX_WAIT_SECONDS = env_float("MAL_RETRY_MAX_WAIT_SECONDS", 10.0)  # longer Retry-After: give up
-MAL_BUDGET_MAX_WAIT_SECONDS = env_float("MAL_BUDGET_MAX_WAIT_SECONDS", 30.0)  # queue for the budget
-MAL_SYNC_LOCK_SECONDS = env_float("MAL_SYNC_LOCK_SECONDS", 300.0)  # one fetch per user at a time
+# Retries wait MAL_RETRY_BACKOFF_SECONDS, doubling each time; a longer Retry-After than
+# MAL_RETRY_MAX_WAIT_SECONDS is passed on to the client instead of waited for.
+MAL_RETRY_BACKOFF_SECONDS = env_float("MAL_RETRY_BACKOFF_SECONDS", 1.0)
+MAL_RETRY_MAX_WAIT_SECONDS = env_float("MAL_RETRY_MAX_WAIT_SECONDS", 10.0)
+# Longest wait for a slot of the request budget before answering MALRateLimited.
+MAL_BUDGET_MAX_WAIT_SECONDS = env_float("MAL_BUDGET_MAX_WAIT_SECONDS", 30.0)
+# Longest wait for another process's fetch of the same user to finish.
+MAL_SYNC_LOCK_SECONDS = env_float("MAL_SYNC_LOCK_SECONDS", 300.0)
 USER_REFRESH_AFTER_DAYS = env_int("USER_REFRESH_AFTER_DAYS", 3)
 USER_FULL_RESYNC_AFTER_DAYS = env_int("USER_FULL_RESYNC_AFTER_DAYS", 30)
 

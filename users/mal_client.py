@@ -204,9 +204,10 @@ def _anime(data: dict, anime_id: int) -> MalAnime:
     if not isinstance(media_type, str):
         raise MalInvalidResponse("field 'media_type' must be a string")
     episodes = data.get("num_episodes")
+    episodes = None if episodes is None else _int(episodes, "num_episodes") or None  # 0: unknown
     return MalAnime(
         id=anime_id, title=title.strip()[:255], start_date=parse_start_date(data.get("start_date")),
-        episodes=_int(episodes, "num_episodes") or None if episodes is not None else None,
+        episodes=episodes,
         mean=None if mean is None else float(mean), rating=rating,
         picture=_url(picture.get("medium") or picture.get("large")),
         airing_status=airing, media_type=media_type[:16], genres=tuple(genres),

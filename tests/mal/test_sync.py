@@ -331,3 +331,19 @@ def test_a_never_seen_user_gets_recommendations_similar_users_and_comparisons(fa
     compare = api.get("/rookie/compare/mentor").json()["data"]
     assert compare["username"] == "mentor" and 0 <= compare["similarity"] <= 100
     assert len(fake_mal.requests("/v2/users/rookie/")) == 1  # fetched once, then stored
+
+
+def test_mal_refusing_our_client_id_is_a_502(fake_mal, api, settings):
+    settings.MAL_CLIENT_ID = "revoked-client-id"  # the fake answers 401 to it
+
+    error_of(api.get("/bob/similar"), 502, "MALUnavailable")
+    assert len(fake_mal.requests()) == 1  # not retried
+
+
+def test_mal_down_with_retry_after_passes_it_on(fake_mal, api):
+    fake_mal.fail("/v2/users/bob", 503, retry_after=90)
+
+    response = api.get("/bob/similar")
+
+    error_of(response, 503, "MALUnavailable")
+    assert response["Retry-After"] == "90"
