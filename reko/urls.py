@@ -22,7 +22,7 @@ urlpatterns = [
     path("", include("recommendations.urls")),
     path("admin/", admin.site.urls),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^(?!admin|static/)", not_found),
+    re_path(r"^(?!admin(/|$)|static/)", not_found),
 ]
 
 handler404 = not_found

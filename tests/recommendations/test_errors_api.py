@@ -195,3 +195,17 @@ def test_a_failure_outside_the_views_is_a_json_500_too(known, monkeypatch):
     monkeypatch.setattr(middleware, "is_ratelimited", cache_down)
     response = Client(raise_request_exception=False).get("/known_user/similar")
     assert_error(response, 500, "InternalError")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/administrator", "/admins/similar/x", "/staticfiles"])
+def test_routes_that_only_start_like_the_admin_are_plain_text_404s(client, settings, debug, path):
+    settings.DEBUG = debug
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.content == b"Resource not found"
+
+
+def test_the_admin_without_its_slash_still_redirects(client):
+    response = client.get("/admin")
+    assert response.status_code == 301 and response["Location"] == "/admin/"
