@@ -134,14 +134,16 @@ def user_animelist(username: str, *, updated_since: dt.datetime | None = None
         "fields": "list_status," + ",".join(ANIME_FIELDS), "sort": "list_updated_at",
         "limit": LIST_PAGE_SIZE, "nsfw": 1,
     })
-    entries: list[MalListEntry] = []
+    entries: dict[int, MalListEntry] = {}
     while True:
         page = [_list_entry(item) for item in _items(body)]
         fresh = [e for e in page if updated_since is None or e.updated_at >= updated_since]
-        entries.extend(fresh)
+        for entry in fresh:
+            # An entry the user updates while we page moves to the front and may come twice.
+            entries.setdefault(entry.anime.id, entry)
         next_url = _next_url(body)
         if not next_url or len(fresh) < len(page):
-            return entries
+            return list(entries.values())
         body = _get(next_url)
 
 

@@ -239,3 +239,20 @@ def test_it_answers_rate_limited_rather_than_queue_too_long(settings):
     with pytest.raises(mal_client.MalRateLimited) as caught:
         mal_client.budget_take()
     assert caught.value.retry_after == 1
+
+
+def test_an_entry_seen_twice_while_paging_is_kept_once(fake_mal):
+    items = make_list(1500)
+    fake_mal.add_user("busy", items)
+    original = fake_mal._animelist
+
+    def moving(name, query):  # the user touches entry 1 between our two pages
+        status, headers, body = original(name, query)
+        if query.get("offset") == ["1000"]:
+            body["data"][-1] = {"node": items[0]["node"], "list_status": items[0]["list_status"]}
+        return status, headers, body
+
+    fake_mal._animelist = moving
+    entries = mal_client.user_animelist("busy")
+
+    assert len(entries) == 1499 and len({e.anime.id for e in entries}) == 1499
