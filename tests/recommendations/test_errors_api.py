@@ -209,3 +209,39 @@ def test_routes_that_only_start_like_the_admin_are_plain_text_404s(client, setti
 def test_the_admin_without_its_slash_still_redirects(client):
     response = client.get("/admin")
     assert response.status_code == 301 and response["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("error_class, status, error_id", [
+    ("PrivateUserList", 403, "PrivateUserList"),
+    ("UserNotFound", 404, "UserNotFound"),
+    ("EmptyUserList", 422, "EmptyUserList"),
+    ("InvalidUserList", 422, "InvalidUserList"),
+    ("HashFailed", 500, "HashFailed"),
+    ("FailedSave", 500, "FailedSave"),
+    ("MALUnavailable", 502, "MALUnavailable"),
+    ("MALRateLimited", 503, "MALRateLimited"),
+])
+@pytest.mark.parametrize("route", ROUTES)
+def test_each_domain_error_has_its_contract_status_and_id(client, monkeypatch, route,
+                                                          error_class, status, error_id):
+    from recommendations import views
+    from reko import exceptions
+
+    def failing(*args, **kwargs):
+        raise getattr(exceptions, error_class)()
+
+    monkeypatch.setattr(views, "user_for_request", failing)
+    assert_error(client.get(route.format(u="someone", o="other_user")), status, error_id)
+
+
+def test_a_throttled_mal_tells_when_to_retry(client, monkeypatch):
+    from recommendations import views
+    from reko.exceptions import MALRateLimited
+
+    def failing(*args, **kwargs):
+        raise MALRateLimited(retry_after=7)
+
+    monkeypatch.setattr(views, "user_for_request", failing)
+    response = client.get("/someone/similar")
+    assert_error(response, 503, "MALRateLimited")
+    assert response["Retry-After"] == "7"
