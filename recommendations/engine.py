@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from recommendations import index_file, selectors
-from recommendations.models import IndexChange
+from recommendations.models import IndexChange, SimilaritySnapshot
 from recommendations.ranking import Catalog
 from recommendations.user_index import UserIndex, UserRecord
 
@@ -115,6 +115,32 @@ def _index_folder(last_change_id: int) -> Path | None:
     return Path(base) / f"{connection.vendor}-{name}@{last_change_id}-{stamp}"
 
 
+_details_lock = threading.Lock()
+_details: tuple[Catalog, dict] | None = None
+
+
+def anime_details_of(anime_ids, formatter) -> dict:
+    """``formatter(anime)`` of each of these anime, by id, kept in memory per catalog.
+
+    The details on a page rarely change, and reading them is most of a recommendation
+    request's database time. The cache belongs to the current catalog: any anime change
+    in the feed loads a new catalog and so starts a new cache (the database stays the
+    source of truth). Ids not in the database are missing from the result.
+    """
+    global _details
+    catalog = current_index().catalog
+    with _details_lock:
+        if _details is None or _details[0] is not catalog:
+            _details = (catalog, {})
+        cache = _details[1]
+    wanted = [int(i) for i in anime_ids]
+    missing = [i for i in wanted if i not in cache]
+    if missing:
+        for anime_id, anime in selectors.anime_by_ids(missing).items():
+            cache[anime_id] = formatter(anime)
+    return {i: cache[i] for i in wanted if i in cache}
+
+
 def _apply_changes(state: IndexState) -> IndexState:
     changes = selectors.index_changes_after(state.last_change_id)
     if not changes:
@@ -143,6 +169,25 @@ def load_user_records(user_ids) -> list[UserRecord]:
             anime_ids=mine["anime_id"], scores=mine["score"], updated=mine["updated"],
         ))
     return records
+
+
+def store_snapshot(user, ids: np.ndarray, dists: np.ndarray) -> None:
+    """Store (or replace) the user's neighbour snapshot.
+
+    A snapshot is derived data: on PostgreSQL its commit does not wait for the WAL flush
+    (``synchronous_commit = off`` for this transaction only). A crash may lose the last
+    few snapshots, which are then computed again; it never corrupts anything. This saves
+    the fsync that otherwise dominates a fresh similar page's time.
+    """
+    from django.utils import timezone
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        SimilaritySnapshot.objects.update_or_create(user=user, defaults={
+            "hash": user.hash, "computed_at": timezone.now(),
+            "neighbour_ids": ids.tolist(), "distances": dists.astype(int).tolist(),
+        })
 
 
 def record_changes(kind: str, object_ids) -> None:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from recommendations import engine, selectors
-from recommendations.models import Anime, SimilaritySnapshot
+from recommendations.models import Anime
 from recommendations.ranking import Ranking, random_pick, rank_batch, rank_single_user
 from recommendations.similarity import distance, similarity
 from recommendations.taste_hash import format_hash
@@ -46,10 +46,7 @@ def neighbours_of(user: MalUser) -> Neighbours:
                           np.asarray(snapshot.distances, dtype=np.int64))
     ids, dists = engine.current_index().users.nearest(
         user.hash, engine.NEIGHBOURS_KEPT, exclude_id=user.id)
-    SimilaritySnapshot.objects.update_or_create(user=user, defaults={
-        "hash": user.hash, "computed_at": timezone.now(),
-        "neighbour_ids": ids.tolist(), "distances": dists.astype(int).tolist(),
-    })
+    engine.store_snapshot(user, ids, dists)
     return Neighbours(ids.astype(np.int64), dists.astype(np.int64))
 
 
@@ -119,14 +116,14 @@ def _members_as_owners(members: Neighbours, state) -> list[dict]:
 
 def _recommendations(ranking: Ranking, positions, owners: list[dict]) -> list[dict]:
     positions = list(positions)
-    anime = selectors.anime_by_ids(ranking.anime_ids[positions].tolist())
+    details = engine.anime_details_of(ranking.anime_ids[positions].tolist(), anime_details)
     out = []
     for i in positions:
         who, scores = ranking.contributors(i)
         out.append({
             "id": int(ranking.anime_ids[i]),
             "score": int(ranking.scores[i]),
-            "details": anime_details(anime[int(ranking.anime_ids[i])]),
+            "details": details[int(ranking.anime_ids[i])],
             "users": [{**owners[o], "score": int(s)} for o, s in zip(who.tolist(), scores.tolist())],
         })
     return out
@@ -155,7 +152,7 @@ def user_recommendations_page(user: MalUser, other: MalUser, *, page: int) -> tu
     start = (page - 1) * RECOMMENDATION_PAGE_SIZE
     stop = min(start + RECOMMENDATION_PAGE_SIZE, len(ranking))
     positions = range(start, stop)
-    anime = selectors.anime_by_ids(ranking.anime_ids[list(positions)].tolist())
+    details = engine.anime_details_of(ranking.anime_ids[list(positions)].tolist(), anime_details)
     data = [{"id": int(ranking.anime_ids[i]), "score": int(ranking.scores[i]),
-             "details": anime_details(anime[int(ranking.anime_ids[i])])} for i in positions]
+             "details": details[int(ranking.anime_ids[i])]} for i in positions]
     return data, len(ranking) > stop

@@ -1,0 +1,293 @@
+"""BENCHMARKS.md and its plot, from the results of one ``bench.run`` (no typed numbers)."""
+from pathlib import Path
+
+TARGET_USERS = 100_000
+TARGETS = {  # operation -> (field, limit in ms)
+    "similar p1": 2.0, "similar p40": 2.0,
+    "recommendations b1 p1": 3.0, "recommendations b1 p20": 3.0,
+    "recommendations b40 p1": 3.0, "recommendations b40 p20": 3.0,
+    "compare": 0.2,
+}
+
+
+def _f(value, digits=2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _table(headers, rows) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(_f(c) if not isinstance(c, str) else c for c in row) + " |"
+            for row in rows]
+    return out + [""]
+
+
+def _by_op(rows) -> dict:
+    return {r["operation"]: r for r in rows or []}
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def write(report: dict, *, markdown: Path, plot: Path) -> None:
+    lines = _header(report)
+    for scale in report["scales"]:
+        lines += _scale_section(scale)
+    lines += _engine_only_section(report)
+    lines += _growth_section(report, plot, markdown)
+    lines = _targets(report) + lines
+    lines.insert(0, "# Benchmarks\n")
+    markdown.write_text("\n".join(lines).rstrip() + "\n")
+    _plot(report, plot)
+
+
+def _header(report) -> list[str]:
+    m = report["machine"]
+    lines = [
+        "## How this was measured", "",
+        f"Run on {report['started']}, in {report['wall_s'] / 60:.1f} minutes, by:", "",
+        "```", f".venv/bin/{report['command']}", "```", "",
+        "Everything on this page comes from that one run (`bench/results/report.json` holds "
+        "the raw numbers); nothing is typed by hand. Latencies are medians (p50) and 99th "
+        "percentiles in milliseconds. *fresh*: the neighbour list is computed by the request "
+        "(a scan of every user); *stored*: it is at hand (the engine's stored snapshot; for "
+        "the SQL, the batch's 32 neighbour ids are passed in).", "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; {m['os']}. "
+        f"Python {m['python']}, numpy {m['numpy']}, Django {m.get('django', '?')}, "
+        f"DRF {m.get('rest_framework', '?')}, psycopg {m.get('psycopg', '?')}, "
+        f"gunicorn {m.get('gunicorn', '?')}, PyMySQL {m.get('pymysql', '?')}, {m['wrk']}.", "",
+        "Load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in report["load_before"])
+        + "; after: " + ", ".join(f"{x:.2f}" for x in report["load_after"]) + ". The machine "
+        "is shared (other test suites may run during the benchmark), so the p99s are noisy.", "",
+    ]
+    return lines
+
+
+def _dataset(scale) -> list[str]:
+    g = scale["generate"]
+    m = scale["measure"]
+    lengths = g["list_lengths"]
+    scores = {int(k): v for k, v in g["scores"].items()}
+    zero = scores.get(0, 0) / max(sum(scores.values()), 1)
+    statuses = ", ".join(f"{k} {v:.0%}" for k, v in g["statuses"].items())
+    return [
+        f"Dataset (seed {scale.get('seed', 1)}): {g['users']:,} users ({g['hashed_users']:,} with "
+        f"a hash), {g['entries']:,} list entries, of which {m['index_entries']:,} are watched "
+        f"and scored (the index). List length: median {lengths['median']:.0f}, mean "
+        f"{lengths['mean']:.0f}, p90 {lengths['p90']:.0f}, p99 {lengths['p99']:.0f}, max "
+        f"{lengths['max']:,}; {lengths['over_2000']:,} lists over 2,000. Scores 1–10, "
+        f"{zero:.0%} of entries unscored (0). Statuses: {statuses}. Updates from "
+        f"{g['update_years']['first']} to {g['update_years']['last']}. Catalog: the demo "
+        f"catalog. Generated and bulk-loaded into PostgreSQL in {g['wall_s']:.0f} s.", "",
+    ]
+
+
+def _scale_section(scale) -> list[str]:
+    users = scale["users"]
+    m = scale["measure"]
+    lines = [f"## {users:,} users", ""] + _dataset(scale)
+    lines += [f"### Engine latency ({users:,} users, ms)", ""]
+    lines += _engine_table(m["engine"])
+    lines += _sql_section(m)
+    lines += _http_section(scale)
+    lines += [
+        "### Index", "",
+        f"Built from {m['index_build_source']} in {m['index_build_s']:.1f} s "
+        f"({m['indexed_users']:,} users, {m['index_entries']:,} entries); resident memory of "
+        f"the building process afterwards {m['rss_mb']:.0f} MB (peak {m['peak_rss_mb']:.0f} MB "
+        f"while loading). Saving it as an index file took {m['index_file_save_s']:.2f} s and "
+        f"mapping the file {m['index_file_map_s'] * 1000:.1f} ms.", "",
+    ]
+    return lines
+
+
+def _engine_table(rows) -> list[str]:
+    return _table(["operation", "fresh p50", "fresh p99", "stored p50", "stored p99", "samples"],
+                  [[r["operation"], r["fresh_p50"], r["fresh_p99"], r["stored_p50"],
+                    r["stored_p99"], r["stored_n"]] for r in rows])
+
+
+def _sql_section(m) -> list[str]:
+    if "postgresql" not in m:
+        return []
+    engine = _by_op(m["engine"])
+    pg, my = _by_op(m.get("postgresql")), _by_op(m.get("mariadb"))
+    rows = []
+    for op, e in engine.items():
+        for mode in ("fresh", "stored"):
+            if mode == "stored" and not op.startswith(("recommendations b", "random")):
+                continue
+            p = pg.get(op, {}).get(f"{mode}_p50")
+            q = my.get(op, {}).get(f"{mode}_p50")
+            ours = e[f"{mode}_p50"]
+            rows.append([f"{op} ({mode})", p, q, ours,
+                         f"{p / ours:,.0f}×" if p else "–", f"{q / ours:,.0f}×" if q else "–"])
+    agree = m.get("postgresql_agreement", {})
+    agree_my = m.get("mariadb_agreement", {})
+    lines = [
+        "### The original's SQL on the same data (p50, ms) and the engine's speed-up", "",
+        f"{m.get('postgresql_version', 'PostgreSQL')}; MariaDB {m.get('mariadb_version', '–')} "
+        f"(the same rows copied over in {m.get('mariadb_load_s', 0):.0f} s, InnoDB buffer pool "
+        "sized to hold them). The SQL is in `bench/sql_bench.py`: the similar page is the "
+        "`ORDER BY BIT_COUNT(h ^ hash) + BIT_COUNT((h & M) ^ (hash & M))` scan; "
+        "recommendations a `GROUP BY` over the batch's neighbours' entries (with the scan "
+        "inside when fresh). Speed-up = SQL p50 / engine p50. "
+        f"Check: SQL and engine gave the same similar page 1 for "
+        f"{agree.get('similar_page_1_identical', '–')}/{agree.get('checked', '–')} requesters "
+        f"on PostgreSQL and {agree_my.get('similar_page_1_identical', '–')}/"
+        f"{agree_my.get('checked', '–')} on MariaDB.", "",
+    ]
+    return lines + _table(["operation", "PostgreSQL", "MariaDB", "engine", "vs PostgreSQL",
+                           "vs MariaDB"], rows)
+
+
+def _http_section(scale) -> list[str]:
+    h = scale["http"]
+    rows = [[route, r["rps"], r["p50_ms"], r["p99_ms"], r["requests"], r["errors"],
+             r["connections"]] for route, r in h["routes"].items()]
+    x = h["mixed"]
+    rows.append(["**mixed**", x["rps"], x["p50_ms"], x["p99_ms"], x["requests"], x["errors"],
+                 x["connections"]])
+    mem = h["memory_loaded"]
+    mem_text = "; ".join(f"RSS {w['rss_mb']:.0f} MB (PSS {w['pss_mb']:.0f}, USS "
+                         f"{w['uss_mb']:.0f})" for w in mem)
+    return [
+        "### HTTP", "",
+        f"gunicorn, {h['workers']} sync workers, DEBUG=0, RATELIMIT_ENABLE=0, PostgreSQL; "
+        "`wrk` on 127.0.0.1 with random known users, pages and batches (each route alone "
+        "with 2 connections, then all mixed with 4). The first API request, which builds "
+        f"the index from the database and saves the index file, took "
+        f"{h['first_request_s']:.1f} s; the other worker maps the file.", "",
+    ] + _table(["route", "req/s", "p50 ms", "p99 ms", "requests", "errors", "connections"],
+               rows) + [
+        f"Memory per worker after the load: {mem_text}. RSS counts the shared pages of the "
+        "mapped index file in every worker; PSS splits them between the workers.", "",
+    ]
+
+
+def _engine_only_section(report) -> list[str]:
+    lines = []
+    for item in report["engine_only"]:
+        m = item["measure"]
+        lines += [f"## {item['users']:,} users, engine only (no database)", "",
+                  f"Population generated in memory with the same model; index built from "
+                  f"those arrays in {m['index_build_s']:.0f} s ({m['indexed_users']:,} users, "
+                  f"{m['index_entries']:,} entries), process RSS {m['rss_mb']:.0f} MB.", ""]
+        lines += _engine_table(m["engine"])
+    return lines
+
+
+def _series(report):
+    points = []
+    for scale in report["scales"]:
+        points.append((scale["users"], scale["measure"], scale.get("http")))
+    for item in report["engine_only"]:
+        points.append((item["users"], item["measure"], None))
+    return sorted(points, key=lambda p: p[0])
+
+
+def _growth_section(report, plot: Path, markdown: Path) -> list[str]:
+    ops = ["similar p1", "similar p40", "compare", "recommendations b1 p1",
+           "recommendations b40 p20", "random b1"]
+    rows = []
+    for users, m, http in _series(report):
+        e = _by_op(m["engine"])
+        pg = _by_op(m.get("postgresql"))
+        rows.append([f"{users:,}"] + [e[o]["fresh_p50"] for o in ops] +
+                    [pg.get("similar p1", {}).get("fresh_p50"),
+                     pg.get("recommendations b1 p1", {}).get("fresh_p50"),
+                     m["index_build_s"], m["rss_mb"],
+                     http["mixed"]["rps"] if http else None])
+    try:
+        rel = plot.resolve().relative_to(markdown.resolve().parent)
+    except ValueError:
+        rel = plot
+    return ["## Growth with the number of users", "",
+            "Engine p50 (ms, fresh), the SQL on PostgreSQL, index build (s; from the "
+            "database, or from generated arrays for the engine-only scale), the building "
+            "process's RSS (MB) and mixed HTTP req/s.", ""] + _table(
+        ["users"] + ops + ["PG similar p1", "PG recs b1 p1", "index build s", "RSS MB",
+                           "HTTP req/s"], rows) + [f"![growth]({rel})", ""]
+
+
+def _targets(report) -> list[str]:
+    scale = next((s for s in report["scales"] if s["users"] == TARGET_USERS),
+                 report["scales"][-1] if report["scales"] else None)
+    lines = ["## Targets", ""]
+    rows = []
+    if scale:
+        m, h = scale["measure"], scale["http"]
+        e = _by_op(m["engine"])
+        users = f"{scale['users']:,}"
+        for op, limit in TARGETS.items():
+            for mode in ("fresh", "stored"):
+                value = e[op][f"{mode}_p50"]
+                rows.append([f"engine {op} p50, {mode} ({users} users)", f"≤ {limit} ms",
+                             f"{value:.3f} ms", _met(value <= limit)])
+        for route, r in h["routes"].items():
+            rows.append([f"HTTP {route} p50", "≤ 10 ms", f"{r['p50_ms']:.1f} ms",
+                         _met(r["p50_ms"] <= 10)])
+        x = h["mixed"]
+        rows.append(["HTTP mixed, 2 workers", "≥ 400 req/s", f"{x['rps']:.0f} req/s",
+                     _met(x["rps"] >= 400)])
+        errors = sum(r["errors"] for r in h["routes"].values()) + x["errors"]
+        rows.append(["HTTP errors", "0", str(errors), _met(errors == 0)])
+        for db in ("postgresql", "mariadb"):
+            sql = _by_op(m.get(db))
+            if not sql:
+                continue
+            s = sql["similar p1"]["fresh_p50"] / e["similar p1"]["fresh_p50"]
+            r = sql["recommendations b1 p1"]["fresh_p50"] / e["recommendations b1 p1"]["fresh_p50"]
+            rows.append([f"similar users vs {db} SQL", "≥ 50×", f"{s:,.0f}×", _met(s >= 50)])
+            rows.append([f"recommendations vs {db} SQL", "≥ 20×", f"{r:,.0f}×", _met(r >= 20)])
+        rows.append(["index build from the database", "≤ 30 s", f"{m['index_build_s']:.1f} s",
+                     _met(m["index_build_s"] <= 30)])
+        worst = max(w["rss_mb"] for w in h["memory_loaded"])
+        rows.append(["RSS per HTTP worker (largest)", "≤ 600 MB", f"{worst:.0f} MB",
+                     _met(worst <= 600)])
+    for item in report["engine_only"]:
+        if item["users"] >= 1_000_000:
+            value = _by_op(item["measure"]["engine"])["similar p1"]["fresh_p50"]
+            rows.append([f"{item['users']:,} users, engine only: similar page p50 (fresh)",
+                         "≤ 10 ms", f"{value:.2f} ms", _met(value <= 10)])
+    return lines + _table(["target", "wanted", "measured", ""], rows)
+
+
+def _plot(report, plot: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = _series(report)
+    users = [p[0] for p in series]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=80)
+    for op in ("similar p1", "recommendations b1 p1", "random b1", "compare"):
+        left.plot(users, [_by_op(m["engine"])[op]["fresh_p50"] for _, m, _ in series],
+                  marker="o", label=f"engine {op}")
+    for op in ("similar p1", "recommendations b1 p1"):
+        points = [(u, _by_op(m.get("postgresql")).get(op, {}).get("fresh_p50"))
+                  for u, m, _ in series]
+        points = [(u, v) for u, v in points if v]
+        if points:
+            left.plot(*zip(*points), marker="s", linestyle="--", label=f"PostgreSQL {op}")
+    left.set(xscale="log", yscale="log", xlabel="users", ylabel="p50 latency (ms)",
+             title="Latency (fresh)")
+    left.grid(True, which="both", alpha=0.3)
+    left.legend(fontsize=7)
+    right.plot(users, [m["index_build_s"] for _, m, _ in series], marker="o",
+               label="index build (s)")
+    right.plot(users, [m["rss_mb"] / 100 for _, m, _ in series], marker="o",
+               label="builder RSS (100 MB)")
+    right.set(xscale="log", xlabel="users", title="Index build and memory")
+    right.grid(True, which="both", alpha=0.3)
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(plot)
+    plt.close(fig)

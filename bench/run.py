@@ -1,0 +1,163 @@
+"""The whole benchmark in one run; writes BENCHMARKS.md and bench/benchmarks.png.
+
+    .venv/bin/python -m bench.run --users 10000,100000 --engine-users 1000000
+
+For each database scale: a fresh PostgreSQL database ``bench_reko_<users>`` (migrated,
+then filled by ``bench.generate``), then ``bench.measure`` (index build, engine latency,
+the original's SQL on PostgreSQL and on MariaDB database ``bench``), then the HTTP run
+(``bench.http_bench``). Then the engine alone at ``--engine-users`` (no database). Each
+step runs in its own process; raw results go to bench/results/ (git-ignored).
+"""
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS = BENCH_DIR / "results"
+
+
+def _python(module: str, *args: str, env: dict) -> str:
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
+                          check=True, stdout=subprocess.PIPE, text=True)
+    return done.stdout
+
+
+def _recreate_database(pg_base: str, name: str) -> None:
+    import psycopg
+    with psycopg.connect(f"{pg_base}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def _known_users(database_url: str, count: int, seed: int) -> list[str]:
+    import numpy as np
+    import psycopg
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT username FROM users_maluser WHERE hash IS NOT NULL ORDER BY id")]
+    rng = np.random.default_rng(seed)
+    return [str(n) for n in rng.choice(names, size=min(count, len(names)), replace=False)]
+
+
+def run_scale(users: int, args, log) -> dict:
+    name = f"bench_reko_{users}"
+    url = f"{args.pg}/{name}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "reko.settings"}
+    env.pop("INDEX_DIR", None)
+    out = {"users": users, "database": name}
+    log(f"[{users:,}] database {name}: create and migrate")
+    _recreate_database(args.pg, name)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
+                   env=env, check=True)
+    log(f"[{users:,}] generate")
+    started = time.perf_counter()
+    summary = _python("bench.generate", "--users", str(users), "--seed", str(args.seed),
+                      env=env)
+    out["generate"] = json.loads(summary.strip().splitlines()[-1])
+    out["generate"]["wall_s"] = time.perf_counter() - started
+    log(f"[{users:,}] generated in {out['generate']['wall_s']:.0f}s; measure engine and SQL")
+    measure_file = RESULTS / f"measure-{users}.json"
+    extra = ["--no-mariadb"] if args.no_mariadb else []
+    _python("bench.measure", "--users", str(users), "--seed", str(args.seed),
+            "--samples", str(args.samples), "--sql-samples", str(args.sql_samples),
+            "--out", str(measure_file), *extra, env=env)
+    out["measure"] = json.loads(measure_file.read_text())
+    log(f"[{users:,}] HTTP")
+    from bench import http_bench
+    out["http"] = http_bench.run(
+        database_url=url, names=_known_users(url, 2000, args.seed), seed=args.seed,
+        route_seconds=args.route_seconds, mixed_seconds=args.mixed_seconds, port=args.port,
+        workdir=RESULTS / "http")
+    return out
+
+
+def run_engine_only(users: int, args, log) -> dict:
+    log(f"[{users:,}] engine only (no database)")
+    out_file = RESULTS / f"measure-{users}-engine.json"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reko.settings"}
+    _python("bench.measure", "--engine-only", "--users", str(users), "--seed", str(args.seed),
+            "--samples", str(args.engine_samples), "--out", str(out_file), env=env)
+    return {"users": users, "measure": json.loads(out_file.read_text())}
+
+
+def machine() -> dict:
+    import numpy as np
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    from importlib.metadata import PackageNotFoundError, version
+    versions = {}
+    for key, package in (("django", "Django"), ("rest_framework", "djangorestframework"),
+                         ("psycopg", "psycopg"), ("gunicorn", "gunicorn"),
+                         ("pymysql", "PyMySQL")):
+        try:
+            versions[key] = version(package)
+        except PackageNotFoundError:
+            pass
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem, 1),
+            "os": platform.platform(), "python": platform.python_version(),
+            "numpy": np.__version__, "wrk": wrk.split(" [")[0].strip(), **versions}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", default="10000,100000",
+                        help="database scales, comma-separated")
+    parser.add_argument("--engine-users", default="1000000",
+                        help="engine-only scales (no database), comma-separated; '' for none")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=300, help="requesters timed per scale")
+    parser.add_argument("--engine-samples", type=int, default=100)
+    parser.add_argument("--sql-samples", type=int, default=15)
+    parser.add_argument("--route-seconds", type=int, default=8)
+    parser.add_argument("--mixed-seconds", type=int, default=20)
+    parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432",
+                        help="PostgreSQL server URL (databases bench_reko_<users> are made)")
+    parser.add_argument("--no-mariadb", action="store_true")
+    parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--plot", default=str(BENCH_DIR / "benchmarks.png"))
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reko.settings")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"{time.perf_counter() - started:7.1f}s {message}", file=sys.stderr, flush=True)
+
+    report = {
+        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(), "load_before": os.getloadavg(), "seed": args.seed,
+        "scales": [], "engine_only": [],
+    }
+    for users in [int(u) for u in args.users.split(",") if u]:
+        report["scales"].append(run_scale(users, args, log))
+        (RESULTS / "report.json").write_text(json.dumps(report, indent=1))
+    for users in [int(u) for u in args.engine_users.split(",") if u]:
+        report["engine_only"].append(run_engine_only(users, args, log))
+    report["load_after"] = os.getloadavg()
+    report["wall_s"] = time.perf_counter() - started
+    (RESULTS / "report.json").write_text(json.dumps(report, indent=1))
+    from bench import report as writer
+    writer.write(report, markdown=Path(args.output), plot=Path(args.plot))
+    log(f"wrote {args.output} and {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
