@@ -245,3 +245,11 @@ def test_a_throttled_mal_tells_when_to_retry(client, monkeypatch):
     response = client.get("/someone/similar")
     assert_error(response, 503, "MALRateLimited")
     assert response["Retry-After"] == "7"
+
+
+def test_a_cors_preflight_is_answered_for_any_origin(client):
+    response = client.options("/someone/similar", HTTP_ORIGIN="https://client.example",
+                              HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in response["Access-Control-Allow-Methods"]

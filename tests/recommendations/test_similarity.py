@@ -99,3 +99,23 @@ def test_nearest_returns_nothing_when_all_are_excluded_or_k_is_zero():
 def test_nearest_rejects_mismatched_shapes():
     with pytest.raises(ValueError):
         nearest(np.zeros(3, np.uint8), np.zeros(2, "S16"), 1)
+
+
+def test_nearest_orders_tied_names_as_strings_whatever_their_length():
+    names_list = ["ab", "ab-", "ab_", "a-", "a_", "a0", "aa", "b", "abcdefghijklmnop",
+                  "abcdefghijklmno", "abcdefgh", "abcdefgh0", "abcdefgg_zzzzzzz"]
+    names = np.array([n.encode() for n in names_list], dtype="S16")
+    dist = np.zeros(len(names), dtype=np.uint8)
+    got = [names_list[i] for i in nearest(dist, names, len(names)).tolist()]
+    assert got == sorted(names_list)
+
+
+@pytest.mark.parametrize("k", [1, 3, 40])
+def test_nearest_with_many_ties_on_a_long_shared_prefix(k):
+    rng = np.random.default_rng(k)
+    n = 300
+    names = np.array([f"demo_user_{i:03d}".encode() for i in rng.permutation(n)], dtype="S16")
+    dist = rng.choice(np.array([3, 4], dtype=np.uint8), size=n)
+    excluded = np.zeros(n, dtype=bool)
+    got = nearest(dist, names, k)
+    assert got.tolist() == _brute_nearest(dist, names, k, excluded)
