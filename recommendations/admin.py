@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 from django.utils.html import format_html, format_html_join
 
+from recommendations import engine
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
 from recommendations.similarity import similarity
 from recommendations.taste_hash import format_hash
@@ -10,8 +11,32 @@ from users.models import MalUser
 NEIGHBOURS_SHOWN = 64
 
 
+class IndexFeedAdminMixin:
+    """Admin writes go through the index change feed like any other write, so that every
+    process's in-memory index (catalog, hashes, entries) sees them within seconds."""
+
+    feed_kind = IndexChange.Kind.ANIME
+
+    def feed_id(self, obj) -> int:
+        return obj.pk
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        engine.record_changes(self.feed_kind, [self.feed_id(obj)])
+
+    def delete_model(self, request, obj):
+        feed_id = self.feed_id(obj)
+        super().delete_model(request, obj)
+        engine.record_changes(self.feed_kind, [feed_id])
+
+    def delete_queryset(self, request, queryset):
+        feed_ids = {self.feed_id(obj) for obj in queryset}
+        super().delete_queryset(request, queryset)
+        engine.record_changes(self.feed_kind, sorted(feed_ids))
+
+
 @admin.register(Anime)
-class AnimeAdmin(admin.ModelAdmin):
+class AnimeAdmin(IndexFeedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "title", "media_type", "episodes", "mean", "rating", "airing_status",
                     "start_date", "parent_id", "updated_at")
     list_filter = ("airing_status", "rating", "media_type")

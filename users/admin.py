@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 
-from recommendations.admin import neighbour_table
-from recommendations.models import Anime, SimilaritySnapshot
+from recommendations.admin import IndexFeedAdminMixin, neighbour_table
+from recommendations.models import Anime, IndexChange, SimilaritySnapshot
 from users.models import ListEntry, MalUser
+
 
 class ListEntryInline(admin.TabularInline):
     model = ListEntry
@@ -15,7 +16,9 @@ class ListEntryInline(admin.TabularInline):
 
 
 @admin.register(MalUser)
-class MalUserAdmin(admin.ModelAdmin):
+class MalUserAdmin(IndexFeedAdminMixin, admin.ModelAdmin):
+    feed_kind = IndexChange.Kind.USER
+
     list_display = ("username", "hash_hex", "entry_count", "list_synced_at", "full_synced_at",
                     "created_at")
     search_fields = ("username",)
@@ -43,7 +46,9 @@ class MalUserAdmin(admin.ModelAdmin):
 
 
 @admin.register(ListEntry)
-class ListEntryAdmin(admin.ModelAdmin):
+class ListEntryAdmin(IndexFeedAdminMixin, admin.ModelAdmin):
+    feed_kind = IndexChange.Kind.USER
+
     list_display = ("user", "anime_id", "anime_title", "status", "score", "episodes_watched",
                     "updated_at")
     list_filter = ("status", "score")
@@ -51,6 +56,9 @@ class ListEntryAdmin(admin.ModelAdmin):
     raw_id_fields = ("user", "anime")
     list_select_related = ("user",)
     date_hierarchy = "updated_at"
+
+    def feed_id(self, entry) -> int:
+        return entry.user_id
 
     def get_queryset(self, request):
         # A subquery, not select_related: the join would hide entries whose anime the
