@@ -100,3 +100,76 @@ def test_a_superuser_can_save_a_user_with_a_top_bit_hash(admin_client, rows):
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert MalUser.objects.get(pk=rows.pk).hash == 0xFFFF_FFFF_FFFF_FFFF
+
+
+# Edits made in the admin must reach the in-memory index through the change feed, like
+# any other write (otherwise every process serves the old data until it restarts).
+
+def _anime_form(anime, **changes):
+    data = {"id": anime.id, "title": anime.title, "media_type": anime.media_type,
+            "episodes": anime.episodes or "", "mean": anime.mean or "",
+            "rating": anime.rating or "", "picture": anime.picture or "",
+            "airing_status": anime.airing_status or "", "genres": "[1]",
+            "start_date": anime.start_date or "", "parent": anime.parent_id or "",
+            "relations_checked_at_0": "", "relations_checked_at_1": ""}
+    return {**data, **changes}
+
+
+def test_an_anime_edited_in_the_admin_reaches_the_index(admin_client, client,
+                                                        django_capture_on_commit_callbacks):
+    MalUserFactory(username="req_user", hash=REQUESTER_HASH)
+    amy = user_at(1, "amy")
+    show = AnimeFactory(id=5, title="Old Title", mean=8.0)
+    ListEntryFactory(user=amy, anime=show, score=9)
+    assert json_ok(client.get("/req_user/recommendations"))["data"][0]["details"]["title"] \
+        == "Old Title"
+    url = reverse("admin:recommendations_anime_change", args=[show.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, _anime_form(show, title="New Title"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    data = json_ok(client.get("/req_user/recommendations"))["data"]
+    assert data[0]["details"]["title"] == "New Title"
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, _anime_form(show, title="New Title", mean=""))
+    assert json_ok(client.get("/req_user/recommendations"))["data"] == []
+
+
+def test_a_user_edited_or_deleted_in_the_admin_reaches_the_index(
+        admin_client, client, django_capture_on_commit_callbacks):
+    MalUserFactory(username="req_user", hash=REQUESTER_HASH)
+    amy = user_at(1, "amy")
+    MalUserFactory(username="fresh_one", hash=REQUESTER_HASH)
+    MalUserFactory(username="fresh_two", hash=REQUESTER_HASH)
+    before = {u["username"]: u["hash"] for u in json_ok(client.get("/req_user/similar"))["data"]}
+    assert before["amy"] == format(hash_at(1), "x")  # the index is built
+    url = reverse("admin:users_maluser_change", args=[amy.pk])
+    form = {"username": "amy", "hash": str(hash_at(40)),
+            "list_synced_at_0": "", "list_synced_at_1": "",
+            "full_synced_at_0": "", "full_synced_at_1": "",
+            "entries-TOTAL_FORMS": "0", "entries-INITIAL_FORMS": "0",
+            "entries-MIN_NUM_FORMS": "0", "entries-MAX_NUM_FORMS": "1000"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(url, form).status_code == 302
+    similar = {u["username"]: u for u in json_ok(client.get("/fresh_one/similar"))["data"]}
+    assert similar["amy"]["hash"] == format(hash_at(40), "x")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:users_maluser_delete", args=[amy.pk]),
+                                     {"post": "yes"})
+    assert response.status_code == 302
+    names = [u["username"] for u in json_ok(client.get("/fresh_two/similar"))["data"]]
+    assert "amy" not in names
+
+
+def test_a_list_entry_edited_in_the_admin_reaches_the_index(admin_client, client,
+                                                            django_capture_on_commit_callbacks):
+    MalUserFactory(username="req_user", hash=REQUESTER_HASH)
+    amy = user_at(1, "amy")
+    listed = ListEntryFactory(user=amy, anime=AnimeFactory(id=5), score=9)
+    assert [i["id"] for i in json_ok(client.get("/req_user/recommendations/amy"))["data"]] == [5]
+    form = {"user": amy.pk, "anime": 5, "status": "completed", "score": "0",
+            "episodes_watched": "12", "updated_at_0": "2024-01-01", "updated_at_1": "00:00:00"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:users_listentry_change", args=[listed.pk]), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert json_ok(client.get("/req_user/recommendations/amy"))["data"] == []
