@@ -117,7 +117,9 @@ class UserIndex:
 
     def nearest(self, target_hash: int, k: int, *, exclude_id: int | None = None):
         """The ``k`` users closest to ``target_hash``: ``(user ids, distances)``."""
-        dist = distances(self.hashes, target_hash)  # a fresh array: rows are masked in place
+        # This thread's work array (no allocation): rows are masked in place, and only
+        # copies of the chosen rows leave this method.
+        dist = distances(self.hashes, target_hash, reuse=True)
         if self._has_removed:
             dist[~self.alive] = 255
         row = self.row_of(exclude_id) if exclude_id is not None else None
