@@ -47,14 +47,15 @@ def neighbours(state, requester: Requester):
 
 
 def _user_dicts(state, ids, dists) -> list:
+    # As recommendations.services._user_dicts.
     users = state.users
-    out = []
-    for user_id, dist in zip(ids.tolist(), dists.tolist()):
-        row = users.row_of(user_id)
-        out.append(None if row is None else {
-            "username": users.names[row].decode(), "hash": format_hash(int(users.hashes[row])),
-            "similarity": int(similarity(dist))})
-    return out
+    rows = users.rows_of(ids)
+    found = rows >= 0
+    names = iter(users.names[rows[found]].tolist())
+    hashes = iter(users.hashes[rows[found]].tolist())
+    return [{"username": next(names).decode(), "hash": format_hash(next(hashes)),
+             "similarity": int(percent)} if ok else None
+            for ok, percent in zip(found.tolist(), similarity(dists).tolist())]
 
 
 def _page_items(ranking, positions, owners) -> list:

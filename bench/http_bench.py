@@ -125,7 +125,9 @@ def run(*, database_url: str, names: list[str], seed: int, route_seconds: int,
         out["routes"] = {}
         for route in ROUTES:
             paths = paths_for(route, names, rng, 5000)
-            out["routes"][route] = _wrk(base, paths, seconds=route_seconds, connections=2,
+            # One connection: the latency of a request on its own (no queueing behind
+            # another); the mixed run below loads both workers.
+            out["routes"][route] = _wrk(base, paths, seconds=route_seconds, connections=1,
                                         threads=1, workdir=workdir)
         mixed = [p for route in ROUTES for p in paths_for(route, names, rng, 4000)]
         out["mixed"] = _wrk(base, mixed, seconds=mixed_seconds, connections=4, threads=2,

@@ -120,6 +120,12 @@ def with_database(args) -> dict:
         "engine": engine_bench.measure(state, requesters, now=population.NOW,
                                        seed=args.seed, rounds=args.rounds),
     }
+    if args.request_profile:
+        from bench import request_profile
+        from users.models import MalUser
+        names = list(MalUser.objects.filter(id__in=[r.id for r in requesters])
+                     .values_list("username", flat=True))
+        out["request_profile"] = request_profile.measure(names, seed=args.seed)
     stored = {r.id: engine_bench.neighbours(state, r) for r in requesters}
     sql_requesters = requesters[:args.sql_samples]
     if connection.vendor == "postgresql" and not args.no_sql:
@@ -169,6 +175,8 @@ def main(argv=None) -> None:
     parser.add_argument("--sql-samples", type=int, default=20)
     parser.add_argument("--engine-only", action="store_true")
     parser.add_argument("--no-sql", action="store_true")
+    parser.add_argument("--request-profile", action="store_true",
+                        help="time requests in process (needs DEBUG=0, RATELIMIT_ENABLE=0)")
     parser.add_argument("--no-mariadb", action="store_true")
     parser.add_argument("--mysql-host", default="127.0.0.1")
     parser.add_argument("--mysql-port", type=int, default=3306)

@@ -157,11 +157,22 @@ def _http_section(scale) -> list[str]:
     mem = h["memory_loaded"]
     mem_text = "; ".join(f"RSS {w['rss_mb']:.0f} MB (PSS {w['pss_mb']:.0f}, USS "
                          f"{w['uss_mb']:.0f})" for w in mem)
-    return [
+    lines = []
+    profile = scale["measure"].get("request_profile")
+    if profile:
+        lines = ["### Where a request's time goes (in process, p50 ms)", "",
+                 "Django's test client, no HTTP server, snapshots already stored; *database* "
+                 "is the time spent in queries (Python side included), the rest is Django, "
+                 "DRF, the services, the engine and the JSON.", ""] + _table(
+            ["route", "request", "database", "queries", "rest"],
+            [[route, p["total_ms"], p["db_ms"], p["queries"], p["total_ms"] - p["db_ms"]]
+             for route, p in profile.items()])
+    return lines + [
         "### HTTP", "",
         f"gunicorn, {h['workers']} sync workers, DEBUG=0, RATELIMIT_ENABLE=0, PostgreSQL; "
-        "`wrk` on 127.0.0.1 with random known users, pages and batches (each route alone "
-        "with 2 connections, then all mixed with 4). The first API request, which builds "
+        "`wrk` on 127.0.0.1 with random known users, pages and batches: each route alone "
+        "with 1 connection (a request's own latency), then all routes mixed with 4 "
+        "connections (throughput of both workers). The first API request, which builds "
         f"the index from the database and saves the index file, took "
         f"{h['first_request_s']:.1f} s; the other worker maps the file.", "",
     ] + _table(["route", "req/s", "p50 ms", "p99 ms", "requests", "errors", "connections"],

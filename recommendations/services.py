@@ -54,17 +54,23 @@ def requester_data(user: MalUser) -> dict:
     return {"username": user.username, "hash": format_hash(user.hash)}
 
 
+def _user_dicts(index, ids: np.ndarray, dists: np.ndarray) -> list[dict | None]:
+    """SimilarUser dicts of these users, None for one no longer in the index (one
+    vectorised look-up for the whole page)."""
+    rows = index.rows_of(ids)
+    found = rows >= 0
+    names = iter(index.names[rows[found]].tolist())
+    hashes = iter(index.hashes[rows[found]].tolist())
+    percents = similarity(dists).tolist()
+    return [{"username": next(names).decode(), "hash": format_hash(next(hashes)),
+             "similarity": int(percent)} if ok else None
+            for ok, percent in zip(found.tolist(), percents)]
+
+
 def _similar_users(neighbours: Neighbours) -> list[dict]:
     """Neighbours as SimilarUser dicts; users removed since the snapshot are skipped."""
     index = engine.current_index().users
-    out = []
-    for user_id, dist in zip(neighbours.ids.tolist(), neighbours.distances.tolist()):
-        row = index.row_of(user_id)
-        if row is not None:
-            out.append({"username": index.names[row].decode(),
-                        "hash": format_hash(int(index.hashes[row])),
-                        "similarity": int(similarity(dist))})
-    return out
+    return [u for u in _user_dicts(index, neighbours.ids, neighbours.distances) if u is not None]
 
 
 def similar_page(user: MalUser, page: int) -> tuple[list[dict], bool]:
@@ -103,15 +109,7 @@ def _batch_ranking(user: MalUser, batch: int) -> tuple[Ranking, list[dict]]:
 def _members_as_owners(members: Neighbours, state) -> list[dict]:
     # Keep one slot per batch position (``owner`` in the ranking), even for a user that
     # has left the index since: it simply has no entries.
-    out = []
-    for user_id, dist in zip(members.ids.tolist(), members.distances.tolist()):
-        row = state.users.row_of(user_id)
-        out.append(None if row is None else {
-            "username": state.users.names[row].decode(),
-            "hash": format_hash(int(state.users.hashes[row])),
-            "similarity": int(similarity(dist)),
-        })
-    return out
+    return _user_dicts(state.users, members.ids, members.distances)
 
 
 def _recommendations(ranking: Ranking, positions, owners: list[dict]) -> list[dict]:
