@@ -319,7 +319,9 @@ def test_a_never_seen_user_gets_recommendations_similar_users_and_comparisons(fa
     assert similar.status_code == 200, similar.content
     assert [u["username"] for u in similar.json()["data"]] == ["mentor"]
 
-    recommended = api.get("/rookie/recommendations").json()["data"]
+    response = api.get("/rookie/recommendations")
+    assert response.status_code == 200, response.content
+    recommended = response.json()["data"]
     gem = next(r for r in recommended if r["id"] == 500)
     assert gem["details"] == {
         "title": "Hidden Gem", "mean": 8.9, "airing_date": "2012-10-04T00:00:00", "length": 25,
@@ -328,7 +330,9 @@ def test_a_never_seen_user_gets_recommendations_similar_users_and_comparisons(fa
     assert gem["users"][0]["username"] == "mentor" and gem["score"] == 10
     assert all(r["id"] > 20 for r in recommended)  # never the requester's own anime
 
-    compare = api.get("/rookie/compare/mentor").json()["data"]
+    response = api.get("/rookie/compare/mentor")
+    assert response.status_code == 200, response.content
+    compare = response.json()["data"]
     assert compare["username"] == "mentor" and 0 <= compare["similarity"] <= 100
     assert len(fake_mal.requests("/v2/users/rookie/")) == 1  # fetched once, then stored
 
