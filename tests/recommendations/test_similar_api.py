@@ -85,3 +85,20 @@ def test_compare_with_oneself_is_100_percent(client, requester):
     body = json_ok(client.get("/req_user/compare/REQ_USER"))
     assert body["data"] == {"username": "req_user", "hash": "8000000000000000",
                             "similarity": 100}
+
+
+@pytest.mark.parametrize("accept", ["text/html", "text/plain", "application/xml", "*/*", ""])
+def test_the_answer_is_json_whatever_the_client_accepts(client, requester, accept):
+    json_ok(client.get("/req_user/similar", HTTP_ACCEPT=accept))
+    json_ok(client.get("/req_user/compare/req_user", HTTP_ACCEPT=accept))
+
+
+@pytest.mark.parametrize("fmt", ["xml", "api", "json"])
+def test_a_format_parameter_changes_nothing(client, requester, fmt):
+    json_ok(client.get(f"/req_user/similar?format={fmt}"))
+
+
+def test_errors_are_json_whatever_the_client_accepts(client):
+    response = client.get("/x/similar", HTTP_ACCEPT="text/html")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
