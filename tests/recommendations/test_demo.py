@@ -15,7 +15,7 @@ ANIME = """anime_id,name,genre,type,episodes,rating,members
 1,First &amp; Show,"Action, Comedy",TV,12,8.5,100
 2,Second,Drama,TV,24,7.0,50
 3,Sequel,Action,TV,12,8.0,10
-4,No Mean,Action,Movie,1,,5
+4,No Mean,Action,Movie,Unknown,,5
 """
 SEQUELS = """mal_id,continues_into_mal_id
 1,3
@@ -62,7 +62,8 @@ def test_it_loads_the_files_and_prints_a_summary(tmp_path):
     first = Anime.objects.get(id=1)
     assert first.title == "First & Show" and first.genres == [1, 4] and first.mean == 8.5
     assert Anime.objects.get(id=3).parent_id == 1
-    assert Anime.objects.get(id=4).mean is None
+    assert Anime.objects.get(id=4).mean is None and Anime.objects.get(id=4).episodes is None
+    assert ListEntry.objects.filter(anime_id=99).exists()  # kept, though not in the catalog
     assert set(MalUser.objects.values_list("username", flat=True)) == {
         "demo_user_001", "demo_user_002", "demo_user_003"}
 
