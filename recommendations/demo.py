@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 from tqdm import tqdm
 
 from recommendations.catalog import catalog_link_parents, catalog_upsert
@@ -105,11 +104,12 @@ def demo_load(*, data_dir: Path = DEMO_DIR, progress: bool = True) -> DemoSummar
 
 def _replace_demo_users(entries: list[DemoEntry]) -> dict[str, int]:
     names = sorted({e.username for e in entries})
-    now = timezone.now()
     existing = set(MalUser.objects.filter(username__in=names).values_list("username", flat=True))
+    # No sync times: like users imported from a MAL export, demo users are never refreshed
+    # from MAL (they are not MAL users, and MAL's 404 would delete them).
     MalUser.objects.bulk_create(
-        [MalUser(username=n, list_synced_at=now, full_synced_at=now)
-         for n in names if n not in existing], batch_size=1000)
+        [MalUser(username=n) for n in names if n not in existing], batch_size=1000)
+    MalUser.objects.filter(username__in=names).update(list_synced_at=None, full_synced_at=None)
     users = dict(MalUser.objects.filter(username__in=names).values_list("username", "id"))
     ListEntry.objects.filter(user_id__in=users.values()).delete()
     return users
