@@ -1,9 +1,11 @@
 """One stored neighbour list per requester (SimilaritySnapshot), and the index seeing
 changes through the IndexChange feed."""
 import datetime as dt
+import threading
 import time
 
 import pytest
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from recommendations import engine
@@ -155,3 +157,41 @@ def test_changes_committed_by_a_request_are_applied_on_commit(crowd, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         engine.record_changes(IndexChange.Kind.USER, [newcomer.id])
     assert engine.current_index().users.row_of(newcomer.id) is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite serialises writers: ids commit in order there")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(strict=True, reason=(
+    "the feed is read as 'id > last applied id', but ids are taken at insert and "
+    "transactions commit in another order: a change committed after a later id was "
+    "applied is never seen by that process"))
+def test_a_change_that_commits_after_a_later_one_still_reaches_the_index(monkeypatch):
+    monkeypatch.setattr(engine, "time", FrozenClock(1e6))
+    slow = MalUser.objects.create(username="slow_writer")
+    fast = MalUser.objects.create(username="fast_writer")
+    engine.current_index()  # built without either (no hash yet)
+    inserted, release = threading.Event(), threading.Event()
+
+    def slow_transaction():
+        try:
+            with transaction.atomic():
+                MalUser.objects.filter(id=slow.id).update(hash=REQUESTER_HASH)
+                IndexChange.objects.create(kind=IndexChange.Kind.USER, object_id=slow.id)
+                inserted.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=slow_transaction)
+    thread.start()
+    assert inserted.wait(10)
+    MalUser.objects.filter(id=fast.id).update(hash=REQUESTER_HASH)
+    IndexChange.objects.create(kind=IndexChange.Kind.USER, object_id=fast.id)  # a later id
+    engine.refresh_now()
+    assert engine.current_index().users.row_of(fast.id) is not None
+    release.set()
+    thread.join(10)
+    engine.refresh_now()
+    assert engine.current_index().users.row_of(slow.id) is not None
