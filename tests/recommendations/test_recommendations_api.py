@@ -194,3 +194,12 @@ def test_genres_show_only_the_contracts_genres_in_catalog_order(client, world):
     body = json_ok(client.get("/req_user/recommendations"))
     details = next(item["details"] for item in body["data"] if item["id"] == 7)
     assert details["genres"] == ["Josei", "Action", "Romance"]
+
+
+def test_a_lonely_user_gets_empty_lists(client, db):
+    MalUserFactory(username="alone", hash=REQUESTER_HASH)
+    for path in ("/alone/similar", "/alone/recommendations", "/alone/recommendations/alone"):
+        body = json_ok(client.get(path))
+        assert body["data"] == []
+        assert body["pagination"] == {"current": 1, "previous": None, "next": None}
+    assert json_ok(client.get("/alone/random"))["data"] == []
