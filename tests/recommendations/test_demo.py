@@ -131,3 +131,16 @@ def test_the_shipped_demo_serves_recommendations(client):
     assert body["requester"]["username"] == "demo_user_001"
     assert len(body["data"]) == 16 and body["pagination"]["next"] == 2
     assert all(item["users"] for item in body["data"])
+
+
+def test_a_failure_midway_leaves_nothing_behind(tmp_path, monkeypatch):
+    from recommendations import demo
+
+    def hashing_fails(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo, "mal_users_rehash", hashing_fails)
+    with pytest.raises(RuntimeError):
+        _load(_write(tmp_path))
+    assert not Anime.objects.exists() and not MalUser.objects.exists()
+    assert not ListEntry.objects.exists()
