@@ -1,5 +1,6 @@
 """The load_demo command: summary, idempotence, hashes, bad files."""
 import gzip
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -42,7 +43,6 @@ def _write(folder, anime=ANIME, sequels=SEQUELS, lists=LISTS):
 
 
 def _load(folder, *args):
-    from io import StringIO
     out = StringIO()
     call_command("load_demo", "--data-dir", str(folder), *args, verbosity=0, stdout=out)
     return out.getvalue().strip()
