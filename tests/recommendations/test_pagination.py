@@ -30,7 +30,8 @@ def many_anime():
     def make(count):
         MalUserFactory(username="req_user", hash=REQUESTER_HASH)
         other = MalUserFactory(username="other", hash=REQUESTER_HASH | 2)
-        Anime.objects.bulk_create(Anime(id=i, title=f"A{i}", mean=7.0) for i in range(1, count + 1))
+        Anime.objects.bulk_create(
+            Anime(id=i, title=f"A{i}", mean=7.0) for i in range(1, count + 1))
         now = timezone.now()
         ListEntry.objects.bulk_create(
             ListEntry(user=other, anime_id=i, status="completed", score=1 + i % 10,
@@ -60,7 +61,8 @@ def test_similar_pages_are_clamped_to_1_40(client, crowd, query, links, size):
 def test_similar_pages_split_one_ordered_list(client, crowd):
     names = []
     for page in (1, 2, 3):
-        names += [u["username"] for u in json_ok(client.get(f"/req_user/similar?page={page}"))["data"]]
+        body = json_ok(client.get(f"/req_user/similar?page={page}"))
+        names += [u["username"] for u in body["data"]]
     assert len(names) == len(set(names)) == 70
 
 

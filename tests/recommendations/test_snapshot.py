@@ -11,7 +11,7 @@ from django.utils import timezone
 from recommendations import engine
 from recommendations.models import IndexChange, SimilaritySnapshot
 from tests.factories import AnimeFactory, ListEntryFactory, MalUserFactory
-from tests.helpers import REQUESTER_HASH, entry, hash_at, json_ok, user_at
+from tests.helpers import REQUESTER_HASH, entry, hash_at, json_ok
 from users.models import MalUser
 from users.services import mal_user_rehash
 
@@ -80,7 +80,8 @@ def test_a_stale_snapshot_is_computed_again(client, crowd, settings):
     _names(client, "/req_user/similar")
     _add_closest_user()
     SimilaritySnapshot.objects.filter(user=crowd).update(
-        computed_at=timezone.now() - dt.timedelta(seconds=settings.SIMILARITY_SNAPSHOT_TTL_SECONDS + 1))
+        computed_at=timezone.now()
+        - dt.timedelta(seconds=settings.SIMILARITY_SNAPSHOT_TTL_SECONDS + 1))
     assert _names(client, "/req_user/similar")[0] == "aaa_newcomer"
 
 
@@ -151,7 +152,8 @@ def test_a_user_that_lost_its_hash_leaves_the_index(client, crowd):
     assert "n_000" not in names and len(names) == 69
 
 
-def test_changes_committed_by_a_request_are_applied_on_commit(crowd, django_capture_on_commit_callbacks):
+def test_changes_committed_by_a_request_are_applied_on_commit(
+        crowd, django_capture_on_commit_callbacks):
     engine.current_index()
     newcomer = MalUserFactory(username="aaa_newcomer", hash=REQUESTER_HASH)
     with django_capture_on_commit_callbacks(execute=True):
