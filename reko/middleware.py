@@ -5,6 +5,8 @@
 - API routes are rate limited per client IP with a plain-text 503 and ``Retry-After``.
 The admin (``/admin/``) keeps Django's own behaviour for the last two.
 """
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpResponse
 from django_ratelimit.core import is_ratelimited
@@ -62,3 +64,21 @@ def _period_seconds(rate: str) -> int:
     count, _, unit = rate.partition("/")
     digits = "".join(ch for ch in unit if ch.isdigit()) or "1"
     return int(digits) * PERIOD_SECONDS[unit.lstrip("0123456789")[:1].lower()]
+
+
+def client_ip(request) -> str:
+    """The client's address for rate limiting, through ``TRUSTED_PROXY_COUNT`` proxies.
+
+    Only the addresses that trusted proxies appended are believed: a client can put
+    anything at the left of its own X-Forwarded-For.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                 if a.strip()]
+    if proxies > 0 and forwarded:
+        candidate = forwarded[-min(proxies, len(forwarded))]
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            pass
+    return request.META.get("REMOTE_ADDR") or "0.0.0.0"

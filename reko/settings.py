@@ -119,6 +119,10 @@ CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_RATE = env_str("RATELIMIT_RATE", "120/m")
 RATELIMIT_USE_CACHE = "default"
+# Behind N reverse proxies (a PaaS router, nginx), the client is the N-th address from the
+# right of X-Forwarded-For; 0 trusts only the socket's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+RATELIMIT_IP_META_KEY = "reko.middleware.client_ip"
 
 # MyAnimeList API v2.
 MAL_CLIENT_ID = env_str("MAL_CLIENT_ID")
