@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -184,8 +185,32 @@ EXPORTS = {
 MARIADB_BUFFER_POOL = 3 * 2**30
 
 
+LOAD_PARALLEL = 2  # entry loads at once (LOAD DATA is one thread per statement)
+
+
+def _pipe_table(pg_dsn: str, mysql: dict, table: str, query: str, fifo: Path, env) -> None:
+    """psql \\copy into a named pipe that the mysql client's LOAD DATA reads."""
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
+    try:
+        export = subprocess.Popen(["psql", pg_dsn, "-qc", f"\\copy ({query}) TO '{fifo}'"],
+                                  env=env)
+        load = subprocess.run(
+            ["mysql", "--local-infile=1", "-h", mysql["host"], "-P", str(mysql["port"]),
+             "-u", mysql["user"], *([f"-p{mysql['password']}"] if mysql["password"] else []),
+             mysql["database"], "-e",
+             "SET SESSION unique_checks = 0, foreign_key_checks = 0; "
+             f"LOAD DATA LOCAL INFILE '{fifo}' INTO TABLE {table}"],
+            capture_output=True, text=True)
+        if export.wait() != 0 or load.returncode != 0:
+            raise RuntimeError(f"copying {table} to MariaDB failed: {load.stderr.strip()}")
+    finally:
+        fifo.unlink(missing_ok=True)
+
+
 def load_mariadb(*, pg_dsn: str, mysql: dict, workdir: Path) -> float:
-    """Copy the three tables from PostgreSQL (psql \\copy) into MariaDB (LOAD DATA).
+    """Copy the three tables from PostgreSQL (psql \\copy) into MariaDB (LOAD DATA),
+    through named pipes, the entries in two parallel streams.
 
     The InnoDB buffer pool is raised to hold the data (``MARIADB_BUFFER_POOL``, as one
     would size it in production; the default 128 MB would make the baseline read from
@@ -206,12 +231,15 @@ def load_mariadb(*, pg_dsn: str, mysql: dict, workdir: Path) -> float:
             cur.execute("SET SESSION unique_checks = 0, foreign_key_checks = 0")
             for ddl in MARIADB_TABLES:
                 cur.execute(ddl)
+            jobs = []
             for table, query in EXPORTS.items():
-                path = workdir / f"{table}.tsv"
-                subprocess.run(["psql", pg_dsn, "-qc", f"\\copy ({query}) TO '{path}'"],
-                               check=True, env=env)
-                cur.execute(f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {table}")
-                path.unlink()
+                parts = LOAD_PARALLEL if table == "users_listentry" else 1
+                for part in range(parts):
+                    where = f" WHERE id % {parts} = {part}" if parts > 1 else ""
+                    jobs.append((table, query + where, workdir / f"{table}-{part}.fifo"))
+            with ThreadPoolExecutor(len(jobs)) as pool:
+                for future in [pool.submit(_pipe_table, pg_dsn, mysql, *job, env) for job in jobs]:
+                    future.result()
             print(f"  MariaDB rows loaded: {time.perf_counter() - started:.1f}s", file=sys.stderr)
             cur.execute(MARIADB_INDEXES)
             cur.execute("SET GLOBAL innodb_flush_log_at_trx_commit = 1")

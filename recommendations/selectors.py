@@ -191,6 +191,11 @@ def last_index_change_id() -> int:
     return last or 0
 
 
+def anime_all():
+    """Every anime of the catalog (an iterator: the catalog is read in chunks)."""
+    return Anime.objects.all().iterator(chunk_size=5000)
+
+
 def anime_by_ids(anime_ids) -> dict[int, Anime]:
     return Anime.objects.in_bulk([int(i) for i in anime_ids])
 
