@@ -95,7 +95,8 @@ def _workers_memory(master_pid: int) -> list[dict]:
 
 
 def run(*, database_url: str, names: list[str], seed: int, route_seconds: int,
-        mixed_seconds: int, port: int, workdir: Path, workers: int = 2) -> dict:
+        mixed_seconds: int, port: int, workdir: Path, workers: int = 2,
+        threads: int = 1) -> dict:
     """Start gunicorn, load it, stop it; returns the measurements."""
     workdir.mkdir(parents=True, exist_ok=True)
     index_dir = workdir / "index"
@@ -108,9 +109,13 @@ def run(*, database_url: str, names: list[str], seed: int, route_seconds: int,
     gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "reko.wsgi",
                 "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "180",
                 "--log-level", "warning"]
+    if threads > 1:  # gthread workers: keep-alive connections, a few requests per worker
+        gunicorn += ["--worker-class", "gthread", "--threads", str(threads)]
     proc = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
     rng = np.random.default_rng(seed)
-    out = {"workers": workers, "server": "gunicorn sync workers", "load": "wrk"}
+    out = {"workers": workers, "threads": threads, "load": "wrk",
+           "server": f"gunicorn gthread workers, {threads} threads" if threads > 1 else
+           "gunicorn sync workers"}
     try:
         _wait_up(base, proc)
         out["memory_idle"] = _workers_memory(proc.pid)
@@ -119,8 +124,9 @@ def run(*, database_url: str, names: list[str], seed: int, route_seconds: int,
         out["first_request_s"] = time.perf_counter() - t0  # builds and saves the index
         if status != 200:
             raise RuntimeError(f"first request answered {status}")
-        # Until both workers have their index (the second maps the saved file).
-        warm = [_get(base + p) for p in paths_for("similar", names, rng, 40)]
+        # Until both workers have their index (the second maps the saved file) and their
+        # anime details (read once per process): one-off costs, reported apart.
+        warm = [_get(base + p) for route in ROUTES for p in paths_for(route, names, rng, 12)]
         out["warmup_errors"] = sum(s != 200 for s in warm)
         out["routes"] = {}
         for route in ROUTES:
