@@ -17,6 +17,7 @@ The same ``seed`` and user count always give the same arrays: each chunk of user
 from its own generator seeded by ``(seed, chunk number)``.
 """
 import csv
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,7 +210,8 @@ def _hashes(owner, rows, status, score, episodes, updated, n, catalog) -> np.nda
 
 def index_state(n_users: int, seed: int, catalog: CatalogData, sample: np.ndarray):
     """The engine's ``IndexState`` straight from a generated population (no database),
-    and every anime of the ``sample`` users' lists (user number -> anime ids)."""
+    every anime of the ``sample`` users' lists (user number -> anime ids), and the
+    seconds the index build took (generation excluded)."""
     from recommendations.engine import IndexState
     from recommendations.ranking import Catalog
     from recommendations.user_index import UserIndex
@@ -228,6 +230,7 @@ def index_state(n_users: int, seed: int, catalog: CatalogData, sample: np.ndarra
         del chunk
     hashes = np.concatenate(hashes)
     hashed = np.flatnonzero(hashes != 0)
+    started = time.perf_counter()
     users = UserIndex.from_arrays(
         ids=hashed + 1, names=[username(i).encode() for i in hashed.tolist()],
         hashes=hashes[hashed],
@@ -239,4 +242,4 @@ def index_state(n_users: int, seed: int, catalog: CatalogData, sample: np.ndarra
     del parts
     state = IndexState(users=users, catalog=Catalog.from_arrays(
         ids=catalog.ids, mean=catalog.mean, has_parent=catalog.has_parent), last_change_id=0)
-    return state, lists
+    return state, lists, time.perf_counter() - started
