@@ -32,7 +32,7 @@ def save(index: UserIndex, folder: Path) -> None:
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for name in ARRAYS:
+    for name in ARRAYS + ("name_rank",):
         np.save(tmp / f"{name}.npy", np.ascontiguousarray(getattr(index, name)),
                 allow_pickle=False)
     if folder.exists():  # another process saved the same index first
@@ -44,8 +44,11 @@ def save(index: UserIndex, folder: Path) -> None:
 def load(folder: Path) -> UserIndex:
     """The index saved in ``folder``, its arrays mapped read-only."""
     arrays = {name: np.load(Path(folder) / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-              .view(np.ndarray) for name in ARRAYS}
-    return UserIndex(**arrays)
+              .view(np.ndarray) for name in ARRAYS + ("name_rank",)}
+    rank = arrays.pop("name_rank")
+    index = UserIndex(**arrays)
+    index._keep_name_rank(rank)
+    return index
 
 
 @contextmanager

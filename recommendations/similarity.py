@@ -65,7 +65,8 @@ def distances(hashes: np.ndarray, target: int, *, reuse: bool = False) -> np.nda
 
 
 def nearest(
-    dist: np.ndarray, names: np.ndarray, k: int, *, excluded: np.ndarray | None = None
+    dist: np.ndarray, names: np.ndarray, k: int, *, excluded: np.ndarray | None = None,
+    name_rank: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows of the ``k`` smallest distances, ties broken by name ascending.
 
@@ -81,6 +82,9 @@ def nearest(
     k : int
     excluded : ndarray of bool, shape (n,), optional
         Rows never returned (the requester, deleted users).
+    name_rank : ndarray of int64, shape (n,), optional
+        Each row's place in the names' order (``name_ranks(names)``); given, the rows are
+        ordered by one integer key instead of the names.
 
     Returns
     -------
@@ -96,6 +100,13 @@ def nearest(
     if cutoff is None:
         return np.zeros(0, dtype=np.int64)
     rows = np.flatnonzero(dist <= cutoff)
+    if name_rank is not None:
+        # (distance, name) as one distinct integer: the k smallest, then their order.
+        key = (dist[rows].astype(np.int64) << 40) | name_rank[rows]
+        if rows.size > k:
+            chosen = np.argpartition(key, k - 1)[:k]
+            rows, key = rows[chosen], key[chosen]
+        return rows[np.argsort(key)]
     keys = _name_keys(names)
     if keys is None:
         order = np.lexsort((names[rows], dist[rows]))
@@ -112,6 +123,14 @@ def nearest(
         rows = np.concatenate([below, tied[first <= bound]])
     order = np.lexsort((lo[rows], hi[rows], dist[rows]))
     return rows[order[:k]]
+
+
+def name_ranks(names: np.ndarray) -> np.ndarray:
+    """Each row's place in the byte order of ``names`` (equal names: by row), as int64."""
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 def _cutoff(dist: np.ndarray, k: int) -> int | None:

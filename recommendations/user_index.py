@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recommendations.similarity import distances, nearest
+from recommendations.similarity import distances, name_ranks, nearest
 
 NAME_DTYPE = "S16"
 EMPTY_ENTRIES = (np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.int64))
@@ -125,8 +125,21 @@ class UserIndex:
         row = self.row_of(exclude_id) if exclude_id is not None else None
         if row is not None:
             dist[row] = 255
-        rows = nearest(dist, self.names, k)
+        rows = nearest(dist, self.names, k, name_rank=self.name_rank)
         return self.ids[rows], dist[rows]
+
+    @property
+    def name_rank(self) -> np.ndarray:
+        """Each row's place in the names' order (the tie-break of ``nearest``), computed
+        once per names array: an index that only changed hashes keeps it."""
+        cached = self.__dict__.get("_name_rank_cache")
+        if cached is None or cached[0] is not self.names:
+            cached = (self.names, name_ranks(self.names))
+            self.__dict__["_name_rank_cache"] = cached
+        return cached[1]
+
+    def _keep_name_rank(self, rank: np.ndarray) -> None:
+        self.__dict__["_name_rank_cache"] = (self.names, rank)
 
     @property
     def _has_removed(self) -> bool:
@@ -181,15 +194,20 @@ class UserIndex:
                 new.alive[row] = False
                 new.overlay.pop(row, None)
         appended = []
+        renamed = False
         for record in upserts:
             row = int(np.searchsorted(new.ids, record.id))
             if row < len(new.ids) and new.ids[row] == record.id:
                 new.hashes[row] = np.uint64(record.hash)
+                renamed |= new.names[row] != record.username.encode()
                 new.names[row] = record.username.encode()
                 new.alive[row] = True
                 new.overlay[row] = _record_entries(record)
             else:
                 appended.append(record)
+        cached = self.__dict__.get("_name_rank_cache")
+        if not renamed and not appended and cached is not None and cached[0] is self.names:
+            new._keep_name_rank(cached[1])  # same names in the same rows
         if appended:
             new = new._append(appended)
         if len(new.overlay) > max(1024, len(new.ids) // 20) or not _ascending(new.ids):
