@@ -36,12 +36,13 @@ DESIGN = [
     "* **Scan** (`similarity.py`): the distance of every user is computed into per-thread "
     "work arrays (new arrays of 8 bytes a user cost a page fault every 4 KB, more than the "
     "popcounts); the cut-off distance of the 1,280 nearest comes from a strided sample and "
-    "two or three exact counts instead of a full histogram; ties are ordered on the "
-    "16-byte names read as two big-endian integers (same order as the bytes), and a large "
-    "tie group at the cut-off is first narrowed with a partition.",
+    "two or three exact counts instead of a full histogram; (distance, rank of the name) "
+    "is one integer key, so the nearest are an `argpartition` and a small `argsort` (the "
+    "name ranks are computed once per index and kept while only hashes change).",
     "* **Ranking** (`ranking.py`): anime ids map to catalog rows through a dense table; "
-    "grouping is a `bincount` over catalog rows (no `unique` sort); the contract's order "
-    "(formula, mean, id) is one integer sort of a composite rank; contributors come out of "
+    "grouping is a `bincount` over catalog rows (no `unique` sort); the batch formula is "
+    "an exact integer (the fraction scaled by lcm(1..36)), and the contract's order "
+    "(formula, mean, id) one integer sort of a composite rank; contributors come out of "
     "a radix sort of the ranked positions.",
     "* **Index** (`user_index.py`, `index_file.py`, `selectors.py`): entries in CSR arrays, "
     "a batch's entries taken with one gather. Built from PostgreSQL by `COPY ... TO STDOUT "
@@ -335,3 +336,10 @@ def _plot(report, plot: Path) -> None:
     plot.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(plot)
     plt.close(fig)
+
+
+if __name__ == "__main__":  # re-render from the last run's raw results
+    import json
+    here = Path(__file__).resolve().parent
+    write(json.loads((here / "results" / "report.json").read_text()),
+          markdown=here.parent / "BENCHMARKS.md", plot=here / "benchmarks.png")
