@@ -152,6 +152,10 @@ def _mariadb(args, requesters, stored, now) -> dict:
               f"{settings['NAME']}")
     mysql = {"host": args.mysql_host, "port": args.mysql_port, "user": args.mysql_user,
              "password": args.mysql_password, "database": args.mysql_database}
+    server = {k: v for k, v in mysql.items() if k != "database"}
+    with pymysql.connect(**server) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT @@innodb_buffer_pool_size")
+        pool_before = cursor.fetchone()[0]
     load_s = sql_bench.load_mariadb(pg_dsn=pg_dsn, mysql=mysql, workdir=RESULTS / "export")
     conn = pymysql.connect(**mysql)
     try:
@@ -161,6 +165,7 @@ def _mariadb(args, requesters, stored, now) -> dict:
             results = sql_bench.measure(cursor, "mysql", requesters, stored, now=now,
                                         samples=args.sql_samples)
             agree = sql_bench.agreement(cursor, "mysql", requesters, stored)
+            cursor.execute(f"SET GLOBAL innodb_buffer_pool_size = {int(pool_before)}")
     finally:
         conn.close()
     return {"mariadb_version": version, "mariadb_load_s": load_s, "mariadb": results,
