@@ -5,11 +5,10 @@ then keeps it current by polling the ``IndexChange`` feed at most every
 ``INDEX_POLL_SECONDS``: whichever process stores a user, every other one sees it within
 seconds. Requests read an immutable ``IndexState``; updates swap in a new one.
 """
-import os
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +25,26 @@ SIMILAR_MAX_PAGE = 40
 NEIGHBOURS_KEPT = SIMILAR_PAGE_SIZE * SIMILAR_MAX_PAGE
 
 
+# A feed id skipped over is looked for again this long: on PostgreSQL ids are taken at
+# insert, so a transaction may commit its change after a later id was already applied.
+GAP_PATIENCE_SECONDS = 120.0
+GAPS_TRACKED = 1_000
+
+
 @dataclass(frozen=True)
 class IndexState:
     users: UserIndex
     catalog: Catalog
     last_change_id: int
+    # Feed ids under ``last_change_id`` not seen yet -> when they were first missed.
+    gaps: dict = field(default_factory=dict)
 
 
 _lock = threading.Lock()
 _state: IndexState | None = None
-_polled_at = 0.0
+# The monotonic clock may start near 0 at boot, so "never polled" is minus infinity.
+_NEVER = float("-inf")
+_polled_at = _NEVER
 
 
 def current_index() -> IndexState:
@@ -57,13 +66,13 @@ def reset_index() -> None:
     """Forget the index; the next request builds it again (tests, after bulk imports)."""
     global _state, _polled_at
     with _lock:
-        _state, _polled_at = None, 0.0
+        _state, _polled_at = None, _NEVER
 
 
 def refresh_now() -> None:
     """Apply pending changes at once (after this process committed some)."""
     global _polled_at
-    _polled_at = 0.0
+    _polled_at = _NEVER
 
 
 def build_index() -> IndexState:
@@ -100,7 +109,7 @@ def users_from_db() -> UserIndex:
 
 def index_dir() -> str:
     """Where index files go; empty (the default) keeps the index in each process only."""
-    return getattr(settings, "INDEX_DIR", "") or os.environ.get("INDEX_DIR", "")
+    return settings.INDEX_DIR
 
 
 def _index_folder(last_change_id: int) -> Path | None:
@@ -144,9 +153,10 @@ def anime_details_of(anime_ids, formatter) -> dict:
 
 
 def _apply_changes(state: IndexState) -> IndexState:
-    changes = selectors.index_changes_after(state.last_change_id)
+    changes = selectors.index_changes_after(state.last_change_id, also_ids=list(state.gaps))
+    gaps = _gaps_after(state, changes)
     if not changes:
-        return state
+        return state if gaps == state.gaps else replace(state, gaps=gaps)
     user_ids = {object_id for _, kind, object_id in changes if kind == IndexChange.Kind.USER}
     catalog = state.catalog
     if any(kind == IndexChange.Kind.ANIME for _, kind, _ in changes):
@@ -156,7 +166,24 @@ def _apply_changes(state: IndexState) -> IndexState:
         records = load_user_records(user_ids)
         users = users.apply(upserts=records,
                             removals=user_ids - {record.id for record in records})
-    return IndexState(users=users, catalog=catalog, last_change_id=changes[-1][0])
+    last = max(state.last_change_id, max(change_id for change_id, _, _ in changes))
+    return IndexState(users=users, catalog=catalog, last_change_id=last, gaps=gaps)
+
+
+def _gaps_after(state: IndexState, changes) -> dict:
+    """The feed ids still missing after reading ``changes``: earlier gaps not seen yet and
+    not expired, plus the ids skipped between the last applied id and the newest read.
+    (Ids of rolled-back transactions are never seen; they simply expire.)"""
+    now = time.monotonic()
+    seen = {change_id for change_id, _, _ in changes}
+    gaps = {i: since for i, since in state.gaps.items()
+            if i not in seen and now - since < GAP_PATIENCE_SECONDS}
+    newest = max(seen, default=state.last_change_id)
+    skipped = range(max(state.last_change_id + 1, newest - GAPS_TRACKED), newest)
+    gaps.update((i, now) for i in skipped if i not in seen)
+    if len(gaps) > GAPS_TRACKED:  # keep the newest: an old gap is the least likely to fill
+        gaps = dict(sorted(gaps.items())[-GAPS_TRACKED:])
+    return gaps
 
 
 def load_user_records(user_ids) -> list[UserRecord]:

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from django.db import connection, connections
+from django.db.models import Q
 
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
 from recommendations.ranking import Catalog
@@ -168,11 +169,13 @@ def index_catalog() -> Catalog:
     return Catalog.from_arrays(ids=ids, mean=mean, has_parent=has_parent)
 
 
-def index_changes_after(change_id: int) -> list[tuple[int, str, int]]:
-    return list(
-        IndexChange.objects.filter(id__gt=change_id).order_by("id")
-        .values_list("id", "kind", "object_id")
-    )
+def index_changes_after(change_id: int, *, also_ids=()) -> list[tuple[int, str, int]]:
+    """Feed rows after ``change_id``, and those of ``also_ids`` (gaps) that exist now."""
+    wanted = Q(id__gt=change_id)
+    if also_ids:
+        wanted |= Q(id__in=list(also_ids))
+    return list(IndexChange.objects.filter(wanted).order_by("id")
+                .values_list("id", "kind", "object_id"))
 
 
 def index_state_stamp(change_id: int) -> str:

@@ -145,6 +145,9 @@ USER_FULL_RESYNC_AFTER_DAYS = env_int("USER_FULL_RESYNC_AFTER_DAYS", 30)
 # Similarity engine.
 SIMILARITY_SNAPSHOT_TTL_SECONDS = env_int("SIMILARITY_SNAPSHOT_TTL_SECONDS", 3600)
 INDEX_POLL_SECONDS = env_float("INDEX_POLL_SECONDS", 1.0)
+# A folder where the first worker saves the index and every worker maps it read-only, so
+# the workers of a machine share one copy; empty keeps a private copy in each process.
+INDEX_DIR = env_str("INDEX_DIR")
 
 LOGGING = {
     "version": 1,
