@@ -1,26 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
-
-from recommendations.catalog_sync import CatalogSyncError, anime_airing_ids, anime_fetch_details
-from users import mal_client
+from recommendations.catalog_sync import anime_airing_ids
+from recommendations.management.anime_fetch import AnimeFetchCommand
 
 
-class Command(BaseCommand):
+class Command(AnimeFetchCommand):
     help = ("Refresh from MyAnimeList the catalog anime still airing or announced (not "
             "refreshed in the last 20 hours), then the least recently updated others. "
             "Costs one MAL request per anime.")
+    default_limit = 100
 
-    def add_arguments(self, parser):
-        parser.add_argument("--limit", type=int, default=100,
-                            help="Most anime to refresh in this run (default 100).")
-
-    def handle(self, *args, **options):
-        if not mal_client.configured():
-            raise CommandError(mal_client.NOT_CONFIGURED)
-        if options["limit"] < 1:
-            raise CommandError("--limit must be at least 1")
-        try:
-            summary = anime_fetch_details(anime_ids=anime_airing_ids(limit=options["limit"]),
-                                          progress=options["verbosity"] > 0)
-        except CatalogSyncError as error:
-            raise CommandError(f"{error} ({error.summary})") from error
-        self.stdout.write(self.style.SUCCESS(str(summary)))
+    def anime_ids(self, *, limit):
+        return anime_airing_ids(limit=limit)
