@@ -32,6 +32,7 @@ from reko.exceptions import (
 )
 from users import mal_client
 from users.models import ListEntry, MalUser
+from users.selectors import mal_user_by_name
 from users.services import EntryData, mal_user_delete, mal_user_store_list, normalize_username
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def user_for_request(username: str, *, refresh: bool) -> MalUser:
     other user of compare and recommendations-from does not).
     """
     name = normalize_username(username)
-    user = MalUser.objects.filter(username=name).first()
+    user = mal_user_by_name(name)
     if user is None:
         user = mal_user_sync(username=name).user
     elif refresh and settings.MAL_CLIENT_ID and refresh_due(user):
