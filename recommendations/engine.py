@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from recommendations import index_file, selectors
 from recommendations.models import IndexChange, SimilaritySnapshot
@@ -208,7 +209,6 @@ def store_snapshot(user, ids: np.ndarray, dists: np.ndarray) -> None:
     few snapshots, which are then computed again; it never corrupts anything. This saves
     the fsync that otherwise dominates a fresh similar page's time.
     """
-    from django.utils import timezone
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -231,8 +231,6 @@ def record_changes(kind: str, object_ids) -> None:
 
 
 def epoch_now() -> float:
+    """Seconds since the epoch: the "now" of the recommendation formulas' years."""
     return time.time()
 
-
-def as_int_array(values) -> np.ndarray:
-    return np.asarray(list(values), dtype=np.int64)
