@@ -139,6 +139,9 @@ MAL_RETRY_MAX_WAIT_SECONDS = env_float("MAL_RETRY_MAX_WAIT_SECONDS", 10.0)
 MAL_BUDGET_MAX_WAIT_SECONDS = env_float("MAL_BUDGET_MAX_WAIT_SECONDS", 30.0)
 # Longest wait for another process's fetch of the same user to finish.
 MAL_SYNC_LOCK_SECONDS = env_float("MAL_SYNC_LOCK_SECONDS", 300.0)
+# How long a web request waits for another process's fetch of the same user before a 503
+# (kept under gunicorn's --timeout in the Procfile).
+MAL_SYNC_REQUEST_WAIT_SECONDS = env_float("MAL_SYNC_REQUEST_WAIT_SECONDS", 60.0)
 USER_REFRESH_AFTER_DAYS = env_int("USER_REFRESH_AFTER_DAYS", 3)
 USER_FULL_RESYNC_AFTER_DAYS = env_int("USER_FULL_RESYNC_AFTER_DAYS", 30)
 

@@ -61,12 +61,15 @@ def user_for_request(username: str, *, refresh: bool) -> MalUser:
     other user of compare and recommendations-from does not).
     """
     name = normalize_username(username)
+    # A request waits less for another process's fetch of the same user than a command
+    # would: past the web server's timeout, a 503 with Retry-After serves the client better.
+    wait = settings.MAL_SYNC_REQUEST_WAIT_SECONDS
     user = mal_user_by_name(name)
     if user is None:
-        user = mal_user_sync(username=name).user
+        user = mal_user_sync(username=name, lock_wait=wait).user
     elif refresh and settings.MAL_CLIENT_ID and refresh_due(user):
         try:
-            user = mal_user_sync(username=name).user
+            user = mal_user_sync(username=name, lock_wait=wait).user
         except MAL_OUTAGES as error:
             logger.warning("Serving %s from the stored copy: %s", name, error.message)
     if user.hash is None:
@@ -89,7 +92,8 @@ def _full_due(user: MalUser | None) -> bool:
     return age >= dt.timedelta(days=settings.USER_FULL_RESYNC_AFTER_DAYS)
 
 
-def mal_user_sync(*, username: str, force: bool = False, full: bool = False) -> SyncResult:
+def mal_user_sync(*, username: str, force: bool = False, full: bool = False,
+                  lock_wait: float | None = None) -> SyncResult:
     """Fetch an unknown user, or refresh a known one when due (always with ``force``).
 
     Raises the contract's errors (``UserNotFound``, ``PrivateUserList``, ``EmptyUserList``,
@@ -97,7 +101,7 @@ def mal_user_sync(*, username: str, force: bool = False, full: bool = False) -> 
     it too, and any other failure leaves the stored data as it was.
     """
     name = normalize_username(username)
-    with _user_lock(name):
+    with _user_lock(name, wait=lock_wait):
         user = MalUser.objects.filter(username=name).first()
         if user is not None and not force and not refresh_due(user):
             return SyncResult(user, "fresh")  # fetched by someone else while we waited
@@ -155,11 +159,14 @@ def api_error_for(error: mal_client.MalError) -> ApiError:
 
 
 @contextlib.contextmanager
-def _user_lock(name: str):
-    """One fetch of a user at a time across threads and processes sharing the cache."""
+def _user_lock(name: str, *, wait: float | None = None):
+    """One fetch of a user at a time across threads and processes sharing the cache.
+
+    Waits for another holder at most ``wait`` seconds (default: the lock's lifetime).
+    """
     key, token = LOCK_KEY.format(name), uuid.uuid4().hex
     timeout = settings.MAL_SYNC_LOCK_SECONDS
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (timeout if wait is None else wait)
     while not cache.add(key, token, timeout=int(timeout) + 1):
         if time.monotonic() > deadline:
             raise MALUnavailable(BUSY, status=503, retry_after=5)

@@ -3,6 +3,7 @@ import datetime as dt
 import threading
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -11,7 +12,7 @@ from tests.mal.conftest import T0, make_list
 from tests.mal.fake_mal import anime_json, list_item
 from users.models import ListEntry, MalUser
 from users.services import user_hash
-from users.sync import mal_user_sync, user_for_request
+from users.sync import LOCK_KEY, mal_user_sync, user_for_request
 
 pytestmark = pytest.mark.django_db
 
@@ -351,3 +352,16 @@ def test_mal_down_with_retry_after_passes_it_on(fake_mal, api):
 
     error_of(response, 503, "MALUnavailable")
     assert response["Retry-After"] == "90"
+
+
+def test_a_request_stops_waiting_for_another_fetch_of_the_same_user(fake_mal, api, settings):
+    fake_mal.add_user("popular", make_list(3))
+    settings.MAL_SYNC_REQUEST_WAIT_SECONDS = 0.2
+    # Another process holds the user's fetch lock (and would for MAL_SYNC_LOCK_SECONDS).
+    cache.add(LOCK_KEY.format("popular"), "someone-else", timeout=30)
+    response = api.get("/popular/similar")
+    body = error_of(response, 503, "MALUnavailable")
+    assert response["Retry-After"] == "5" and "being fetched" in body["message"]
+    assert not MalUser.objects.filter(username="popular").exists()
+    cache.delete(LOCK_KEY.format("popular"))
+    assert api.get("/popular/similar").status_code == 200
