@@ -97,31 +97,41 @@ def anime_details(anime: Anime) -> dict:
     }
 
 
-def _batch_ranking(user: MalUser, batch: int) -> tuple[Ranking, list[dict]]:
+def _batch_ranking(user: MalUser, batch: int) -> tuple[Ranking, list[dict | None]]:
+    """The batch's ranking, and its members as SimilarUser dicts by batch position
+    (``owner`` in the ranking; None for a user that has left the index since, who
+    contributes no entries)."""
     members = neighbours_of(user).window(batch, BATCH_SIZE)
     state = engine.current_index()
     entries = state.users.entries_of(members.ids)
     ranking = rank_batch(entries, state.catalog, exclude_anime_ids=selectors.user_anime_ids(user),
                          now=engine.epoch_now())
-    return ranking, _members_as_owners(members, state)
+    return ranking, _user_dicts(state.users, members.ids, members.distances)
 
 
-def _members_as_owners(members: Neighbours, state) -> list[dict]:
-    # Keep one slot per batch position (``owner`` in the ranking), even for a user that
-    # has left the index since: it simply has no entries.
-    return _user_dicts(state.users, members.ids, members.distances)
+def _page(ranking: Ranking, page: int) -> tuple[list[int], bool]:
+    """Positions of a recommendation page in ``ranking``, and whether more follow."""
+    start = (page - 1) * RECOMMENDATION_PAGE_SIZE
+    stop = min(start + RECOMMENDATION_PAGE_SIZE, len(ranking))
+    return list(range(start, stop)), len(ranking) > stop
 
 
-def _recommendations(ranking: Ranking, positions, owners: list[dict]) -> list[dict]:
-    positions = list(positions)
+def _with_details(ranking: Ranking, positions: list[int]) -> list[tuple[int, dict]]:
+    """``(position, details)`` of these ranked anime. One that left the catalog since the
+    index last polled is skipped rather than failing the page."""
     details = engine.anime_details_of(ranking.anime_ids[positions].tolist(), anime_details)
+    return [(i, details[int(ranking.anime_ids[i])]) for i in positions
+            if int(ranking.anime_ids[i]) in details]
+
+
+def _recommendations(ranking: Ranking, positions: list[int], owners) -> list[dict]:
     out = []
-    for i in positions:
+    for i, details in _with_details(ranking, positions):
         who, scores = ranking.contributors(i)
         out.append({
             "id": int(ranking.anime_ids[i]),
             "score": int(ranking.scores[i]),
-            "details": details[int(ranking.anime_ids[i])],
+            "details": details,
             "users": [{**owners[o], "score": int(s)} for o, s in zip(who.tolist(), scores.tolist())],
         })
     return out
@@ -129,9 +139,8 @@ def _recommendations(ranking: Ranking, positions, owners: list[dict]) -> list[di
 
 def recommendations_page(user: MalUser, *, batch: int, page: int) -> tuple[list[dict], bool]:
     ranking, owners = _batch_ranking(user, batch)
-    start = (page - 1) * RECOMMENDATION_PAGE_SIZE
-    stop = min(start + RECOMMENDATION_PAGE_SIZE, len(ranking))
-    return _recommendations(ranking, range(start, stop), owners), len(ranking) > stop
+    positions, has_next = _page(ranking, page)
+    return _recommendations(ranking, positions, owners), has_next
 
 
 def random_recommendations(user: MalUser, *, batch: int) -> list[dict]:
@@ -147,10 +156,7 @@ def user_recommendations_page(user: MalUser, other: MalUser, *, page: int) -> tu
     ranking = rank_single_user(entries, state.catalog,
                                exclude_anime_ids=selectors.user_anime_ids(user),
                                now=engine.epoch_now())
-    start = (page - 1) * RECOMMENDATION_PAGE_SIZE
-    stop = min(start + RECOMMENDATION_PAGE_SIZE, len(ranking))
-    positions = range(start, stop)
-    details = engine.anime_details_of(ranking.anime_ids[list(positions)].tolist(), anime_details)
-    data = [{"id": int(ranking.anime_ids[i]), "score": int(ranking.scores[i]),
-             "details": details[int(ranking.anime_ids[i])]} for i in positions]
-    return data, len(ranking) > stop
+    positions, has_next = _page(ranking, page)
+    data = [{"id": int(ranking.anime_ids[i]), "score": int(ranking.scores[i]), "details": details}
+            for i, details in _with_details(ranking, positions)]
+    return data, has_next
