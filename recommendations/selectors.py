@@ -53,27 +53,23 @@ def index_users(user_ids=None) -> np.ndarray:
     return out
 
 
-def index_entries(user_ids=None) -> np.ndarray:
-    """``(user_id, anime_id, score, updated)`` of every watched, scored entry."""
-    table = ListEntry._meta.db_table
-    sql = (
-        f"SELECT user_id, anime_id, score, {_epoch_seconds_sql('updated_at')} FROM {table} "
-        "WHERE score > 0 AND (status = %s OR (status = %s AND episodes_watched > 0))"
-    )
-    params = [ListEntry.Status.COMPLETED, ListEntry.Status.WATCHING]
-    if user_ids is not None:
-        user_ids = [int(i) for i in user_ids]
-        if not user_ids:
-            user_ids = [-1]
-        sql += f" AND user_id IN ({', '.join(['%s'] * len(user_ids))})"
-        params += user_ids
-    dtype = [("user_id", "i8"), ("anime_id", "i8"), ("score", "i8"), ("updated", "i8")]
-    return _fetch_array(sql, params, dtype)
-
-
+# The entries that can recommend something (users.models.watched_q, and scored), as SQL
+# for the loaders below, which bypass the ORM.
 WATCHED_SCORED_SQL = (
     "score > 0 AND (status = 'completed' OR (status = 'watching' AND episodes_watched > 0))"
 )
+
+
+def index_entries(user_ids=None) -> np.ndarray:
+    """``(user_id, anime_id, score, updated)`` of every watched, scored entry."""
+    table = ListEntry._meta.db_table
+    sql = (f"SELECT user_id, anime_id, score, {_epoch_seconds_sql('updated_at')} FROM {table} "
+           f"WHERE {WATCHED_SCORED_SQL}")
+    user_ids = None if user_ids is None else [int(i) for i in user_ids] or [-1]
+    if user_ids is not None:
+        sql += f" AND user_id IN ({', '.join(['%s'] * len(user_ids))})"
+    dtype = [("user_id", "i8"), ("anime_id", "i8"), ("score", "i8"), ("updated", "i8")]
+    return _fetch_array(sql, user_ids or [], dtype)
 
 
 def index_entry_columns() -> dict[str, np.ndarray]:
