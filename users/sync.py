@@ -9,8 +9,10 @@ Policy (issue 3):
   full sync is older than ``USER_FULL_RESYNC_AFTER_DAYS`` (entries deleted on MAL go);
 * users imported from a MAL export file (``list_synced_at`` empty) are never refreshed by
   a request, since their list may be private; ``sync_users`` fetches them on demand;
-* MAL 404 / 403 delete the stored copy; when MAL is down or throttling, a known user is
-  served from the stored copy, which every failure leaves as it was.
+* MAL 404 / 403 delete the stored copy (a 403 keeps a list imported from a file: a private
+  list is why it was imported); when MAL is down or throttling, a known user is served
+  from the stored copy, which every failure leaves as it was. A request whose user is
+  being refreshed by another process is served the stored copy without waiting.
 """
 import contextlib
 import datetime as dt
@@ -61,15 +63,16 @@ def user_for_request(username: str, *, refresh: bool) -> MalUser:
     other user of compare and recommendations-from does not).
     """
     name = normalize_username(username)
-    # A request waits less for another process's fetch of the same user than a command
-    # would: past the web server's timeout, a 503 with Retry-After serves the client better.
-    wait = settings.MAL_SYNC_REQUEST_WAIT_SECONDS
     user = mal_user_by_name(name)
     if user is None:
-        user = mal_user_sync(username=name, lock_wait=wait).user
+        # A request waits less for another process's fetch of this user than a command
+        # would: past the web server's timeout a 503 with Retry-After serves it better.
+        user = mal_user_sync(username=name,
+                             lock_wait=settings.MAL_SYNC_REQUEST_WAIT_SECONDS).user
     elif refresh and settings.MAL_CLIENT_ID and refresh_due(user):
         try:
-            user = mal_user_sync(username=name, lock_wait=wait).user
+            # Someone else refreshing this user: the stored copy will do, no need to wait.
+            user = mal_user_sync(username=name, lock_wait=0).user
         except MAL_OUTAGES as error:
             logger.warning("Serving %s from the stored copy: %s", name, error.message)
     if user.hash is None:
@@ -77,11 +80,11 @@ def user_for_request(username: str, *, refresh: bool) -> MalUser:
     return user
 
 
-def refresh_due(user: MalUser, *, now: dt.datetime | None = None) -> bool:
+def refresh_due(user: MalUser) -> bool:
     """Whether a request should refresh this user's list from MAL."""
     if user.list_synced_at is None:  # imported from a file
         return False
-    age = (now or timezone.now()) - user.list_synced_at
+    age = timezone.now() - user.list_synced_at
     return age >= dt.timedelta(days=settings.USER_REFRESH_AFTER_DAYS)
 
 
@@ -97,8 +100,9 @@ def mal_user_sync(*, username: str, force: bool = False, full: bool = False,
     """Fetch an unknown user, or refresh a known one when due (always with ``force``).
 
     Raises the contract's errors (``UserNotFound``, ``PrivateUserList``, ``EmptyUserList``,
-    ``MALUnavailable``...); 404 and 403 also delete the stored copy, an empty list deletes
-    it too, and any other failure leaves the stored data as it was.
+    ``MALUnavailable``...); 404 and 403 also delete the stored copy (but a 403 keeps a
+    list imported from a file), an empty list deletes it too, and any other failure
+    leaves the stored data as it was.
     """
     name = normalize_username(username)
     with _user_lock(name, wait=lock_wait):
@@ -108,7 +112,8 @@ def mal_user_sync(*, username: str, force: bool = False, full: bool = False,
         full = full or _full_due(user)
         since = None if full else _incremental_since(user)
         started = timezone.now()
-        entries = _fetch_list(name, since)
+        imported = user is not None and user.list_synced_at is None
+        entries = _fetch_list(name, since, imported=imported)
         try:
             stored = mal_user_store_list(
                 username=name, full=full, synced_at=started,
@@ -132,14 +137,18 @@ def _incremental_since(user: MalUser) -> dt.datetime | None:
     return newest or user.list_synced_at
 
 
-def _fetch_list(name: str, since: dt.datetime | None) -> list[mal_client.MalListEntry]:
+def _fetch_list(name: str, since: dt.datetime | None, *,
+                imported: bool) -> list[mal_client.MalListEntry]:
+    """The user's list from MAL; 404 and 403 delete the stored copy, except that a 403
+    keeps a list imported from an export file (a private list is why it was imported)."""
     try:
         return mal_client.user_animelist(name, updated_since=since)
     except mal_client.MalUserNotFound:
         mal_user_delete(username=name)
         raise UserNotFound() from None
     except mal_client.MalForbidden:
-        mal_user_delete(username=name)
+        if not imported:
+            mal_user_delete(username=name)
         raise PrivateUserList() from None
     except mal_client.MalError as error:
         raise api_error_for(error) from error
@@ -183,8 +192,14 @@ def _user_lock(name: str, *, wait: float | None = None):
 @dataclass
 class SyncSummary:
     counts: dict = field(default_factory=dict)
-    failures: list = field(default_factory=list)  # (username, error id)
+    failures: list = field(default_factory=list)  # (username, ApiError)
     stopped: str = ""  # why the run stopped early, if it did
+
+    @property
+    def errors(self) -> list:
+        """Failures other than a user gone from MAL or gone private (normal outcomes)."""
+        return [(u, e) for u, e in self.failures
+                if not isinstance(e, (UserNotFound, PrivateUserList))]
 
     def add(self, action: str) -> None:
         self.counts[action] = self.counts.get(action, 0) + 1
@@ -193,7 +208,8 @@ class SyncSummary:
         done = ", ".join(f"{n} {a}" for a, n in sorted(self.counts.items())) or "none"
         text = f"Users synced: {done}; {len(self.failures)} failed"
         if self.failures:
-            text += " (" + ", ".join(f"{u}: {e}" for u, e in self.failures[:20]) + ")"
+            text += " (" + ", ".join(f"{u}: {e.id} ({e.message})"
+                                     for u, e in self.failures[:20]) + ")"
         if self.stopped:
             text += f"; stopped early: {self.stopped}"
         return text + "."
@@ -207,7 +223,7 @@ def mal_users_sync(*, usernames, force: bool = True, full: bool = False,
         try:
             summary.add(mal_user_sync(username=name, force=force, full=full).action)
         except ApiError as error:
-            summary.failures.append((name, f"{error.id} ({error.message})"))
+            summary.failures.append((name, error))
             if stop_on_outage and isinstance(error, (MALUnavailable, MALRateLimited)):
                 summary.stopped = f"{error.id} at {name}"
                 break

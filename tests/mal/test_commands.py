@@ -12,6 +12,8 @@ from recommendations.models import Anime
 from tests.mal.conftest import make_list
 from tests.mal.fake_mal import anime_json
 from users.models import ListEntry, MalUser
+from reko.exceptions import HashFailed
+from users import services
 from users.services import user_hash
 from users.sync import mal_user_sync
 
@@ -188,6 +190,37 @@ def test_import_mal_export_stores_a_gzipped_list(tmp_path, fake_mal):
                                                                   tzinfo=dt.timezone.utc)
     run("import_mal_export", str(path))  # twice is safe
     assert MalUser.objects.count() == 1 and ListEntry.objects.count() == 3
+
+
+def test_sync_users_keeps_an_imported_list_that_is_private_on_mal(tmp_path, fake_mal):
+    Anime.objects.create(id=1, title="Show 1", genres=[1], mean=7)
+    path = tmp_path / "export.xml"
+    path.write_text(export_xml("private_fan", [(1, "Completed", 9)]))
+    run("import_mal_export", str(path))
+    fake_mal.private.add("private_fan")
+    before = snapshot()
+
+    with pytest.raises(CommandError, match="private_fan: PrivateUserList"):
+        run("sync_users", "private_fan")
+    assert snapshot() == before
+
+
+def test_update_old_users_fails_on_a_user_that_could_not_be_refreshed(fake_mal, monkeypatch):
+    fake_mal.add_user("old", make_list(2))
+    fake_mal.add_user("gone", make_list(2, first_id=10))
+    for name in ("old", "gone"):
+        mal_user_sync(username=name)
+        age(name, 5)
+    del fake_mal.lists["gone"]  # MAL says 404: a normal outcome, not a failure
+
+    assert "1 failed" in run("update_old_users")
+    age("old", 5)
+    def broken(user):
+        raise HashFailed()
+
+    monkeypatch.setattr(services, "user_hash", broken)
+    with pytest.raises(CommandError, match="old: HashFailed"):
+        run("update_old_users")
 
 
 def test_an_imported_user_is_served_without_calling_mal(tmp_path, fake_mal, api):

@@ -8,7 +8,8 @@ class Command(BaseCommand):
     help = ("Refresh from MyAnimeList the stalest users whose list is older than "
             "USER_REFRESH_AFTER_DAYS (users imported from a file are left alone). "
             "Costs about one MAL request per user (more for full resyncs of long lists). "
-            "Stops early if MyAnimeList is down or throttling.")
+            "Stops early if MyAnimeList is down or throttling; exits non-zero on any failure "
+            "other than a user gone from MAL or gone private.")
 
     def add_arguments(self, parser):
         parser.add_argument("--limit", type=int, default=200,
@@ -21,6 +22,6 @@ class Command(BaseCommand):
             raise CommandError("--limit must be at least 1")
         summary = mal_users_update_old(limit=options["limit"],
                                        progress=options["verbosity"] > 0)
-        if summary.stopped:
+        if summary.stopped or summary.errors:
             raise CommandError(str(summary))
         self.stdout.write(self.style.SUCCESS(str(summary)))
