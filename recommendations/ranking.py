@@ -53,18 +53,11 @@ class Catalog:
 
     def rows_of_ids(self, anime_ids: np.ndarray) -> np.ndarray:
         """Catalog row of each anime id, -1 for ids not in the catalog (a table look-up,
-        cheaper than ``rows`` for the few thousand entries of a batch)."""
+        cheap for the few thousand entries of a batch)."""
         table = self.row_by_id
         anime_ids = np.asarray(anime_ids)
         clipped = np.clip(anime_ids, -1, len(table) - 1)
         return table[clipped]
-
-    def rows(self, anime_ids: np.ndarray):
-        """Catalog rows of ``anime_ids`` and whether each is in the catalog at all."""
-        rows = np.searchsorted(self.ids, anime_ids)
-        rows = np.minimum(rows, max(len(self.ids) - 1, 0))
-        found = (self.ids[rows] == anime_ids) if len(self.ids) else np.zeros(len(rows), bool)
-        return rows, found
 
 
 @dataclass(frozen=True)
@@ -216,11 +209,11 @@ def random_pick(ranking: Ranking, catalog: Catalog, *, size: int,
     """Positions in ``ranking`` drawn at random without replacement.
 
     The draw leans mildly towards a higher anime mean: the weight is the mean squared,
-    so a 9.0 is about 1.6 times as likely as a 7.0.
+    so a 9.0 is about 1.6 times as likely as a 7.0. ``catalog`` must be the one the
+    ranking was made with (every ranked anime is in it, with a mean).
     """
     if len(ranking) == 0:
         return np.zeros(0, dtype=np.int64)
-    rows, _ = catalog.rows(ranking.anime_ids)
-    weights = catalog.mean[rows] ** 2
+    weights = catalog.mean[catalog.rows_of_ids(ranking.anime_ids)] ** 2
     return rng.choice(len(ranking), size=min(size, len(ranking)), replace=False,
                       p=weights / weights.sum())

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from recommendations import engine, selectors
 from recommendations.models import Anime
-from recommendations.ranking import Ranking, random_pick, rank_batch, rank_single_user
+from recommendations.ranking import Catalog, Ranking, random_pick, rank_batch, rank_single_user
 from recommendations.similarity import distance, similarity
 from recommendations.taste_hash import format_hash
 from users.models import MalUser
@@ -97,16 +97,16 @@ def anime_details(anime: Anime) -> dict:
     }
 
 
-def _batch_ranking(user: MalUser, batch: int) -> tuple[Ranking, list[dict | None]]:
-    """The batch's ranking, and its members as SimilarUser dicts by batch position
-    (``owner`` in the ranking; None for a user that has left the index since, who
-    contributes no entries)."""
+def _batch_ranking(user: MalUser, batch: int) -> tuple[Ranking, list[dict | None], Catalog]:
+    """The batch's ranking, its members as SimilarUser dicts by batch position (``owner``
+    in the ranking; None for a user that has left the index since, who contributes no
+    entries), and the catalog it was ranked against."""
     members = neighbours_of(user).window(batch, BATCH_SIZE)
     state = engine.current_index()
     entries = state.users.entries_of(members.ids)
     ranking = rank_batch(entries, state.catalog, exclude_anime_ids=selectors.user_anime_ids(user),
                          now=engine.epoch_now())
-    return ranking, _user_dicts(state.users, members.ids, members.distances)
+    return ranking, _user_dicts(state.users, members.ids, members.distances), state.catalog
 
 
 def _page(ranking: Ranking, page: int) -> tuple[list[int], bool]:
@@ -138,14 +138,13 @@ def _recommendations(ranking: Ranking, positions: list[int], owners) -> list[dic
 
 
 def recommendations_page(user: MalUser, *, batch: int, page: int) -> tuple[list[dict], bool]:
-    ranking, owners = _batch_ranking(user, batch)
+    ranking, owners, _ = _batch_ranking(user, batch)
     positions, has_next = _page(ranking, page)
     return _recommendations(ranking, positions, owners), has_next
 
 
 def random_recommendations(user: MalUser, *, batch: int) -> list[dict]:
-    ranking, owners = _batch_ranking(user, batch)
-    catalog = engine.current_index().catalog
+    ranking, owners, catalog = _batch_ranking(user, batch)
     picks = random_pick(ranking, catalog, size=RANDOM_SIZE, rng=np.random.default_rng())
     return _recommendations(ranking, picks.tolist(), owners)
 

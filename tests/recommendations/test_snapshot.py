@@ -11,7 +11,7 @@ from django.utils import timezone
 from recommendations import engine
 from recommendations.models import IndexChange, SimilaritySnapshot
 from tests.factories import AnimeFactory, ListEntryFactory, MalUserFactory
-from tests.helpers import REQUESTER_HASH, entry, hash_at, json_ok
+from tests.helpers import REQUESTER_HASH, entry, hash_at, json_ok, user_at
 from users.models import MalUser
 from users.services import mal_user_rehash
 
@@ -208,3 +208,18 @@ def test_a_feed_id_that_never_commits_stops_being_looked_for(monkeypatch, settin
     clock._monotonic += engine.GAP_PATIENCE_SECONDS + 1
     state = engine.current_index()
     assert state.gaps == {} and state.last_change_id == later.id
+
+
+def test_a_batch_of_changed_users_each_get_their_own_entries(db):
+    engine.current_index()
+    users = [user_at(i, f"batch_{i}") for i in range(1, 5)]
+    for n, user in enumerate(reversed(users), start=1):  # entries stored out of user order
+        for anime_id in range(n):
+            entry(user, AnimeFactory(id=100 * n + anime_id), score=n)
+    engine.record_changes(IndexChange.Kind.USER, [u.id for u in users])
+    engine.refresh_now()
+    index = engine.current_index().users
+    for n, user in enumerate(reversed(users), start=1):
+        got = index.entries_of([user.id])
+        assert sorted(got.anime_ids.tolist()) == [100 * n + a for a in range(n)]
+        assert set(got.scores.tolist()) == {n}
