@@ -8,17 +8,22 @@ from recommendations.catalog_files import AnimeRecord
 from recommendations.models import Anime, IndexChange, anime_hash_slots
 from recommendations.taste_hash import SlotTable
 
+# ``updated_at`` too: bulk_create fills it with the time of the write, which is when the
+# row was last refreshed (update_airing_anime picks the oldest first).
 UPDATED_FIELDS = ["title", "episodes", "mean", "media_type", "genres", "start_date", "rating",
-                  "picture", "airing_status"]
+                  "picture", "airing_status", "updated_at"]
+
+
+def _anime_row(r: AnimeRecord) -> Anime:
+    return Anime(id=r.id, title=r.title, episodes=r.episodes, mean=r.mean,
+                 media_type=r.media_type, genres=r.genres, start_date=r.start_date,
+                 rating=r.rating, picture=r.picture, airing_status=r.airing_status)
 
 
 @transaction.atomic
 def catalog_upsert(*, records: list[AnimeRecord], batch_size: int = 2000) -> int:
     """Insert or update these anime (by MAL id); returns how many were written."""
-    rows = [Anime(id=r.id, title=r.title, episodes=r.episodes, mean=r.mean,
-                  media_type=r.media_type, genres=r.genres, start_date=r.start_date,
-                  rating=r.rating, picture=r.picture, airing_status=r.airing_status)
-            for r in records]
+    rows = [_anime_row(r) for r in records]
     Anime.objects.bulk_create(rows, batch_size=batch_size, update_conflicts=True,
                               unique_fields=["id"], update_fields=UPDATED_FIELDS)
     engine.record_changes(IndexChange.Kind.ANIME, [records[0].id] if records else [])
@@ -54,12 +59,8 @@ def catalog_insert_missing(*, records: list[AnimeRecord]) -> list[int]:
     new = [r for anime_id, r in wanted.items() if anime_id not in known]
     if not new:
         return []
-    Anime.objects.bulk_create(
-        [Anime(id=r.id, title=r.title, episodes=r.episodes, mean=r.mean,
-               media_type=r.media_type, genres=r.genres, start_date=r.start_date,
-               rating=r.rating, picture=r.picture, airing_status=r.airing_status)
-         for r in new],
-        batch_size=2000, ignore_conflicts=True)
+    Anime.objects.bulk_create([_anime_row(r) for r in new], batch_size=2000,
+                              ignore_conflicts=True)
     engine.record_changes(IndexChange.Kind.ANIME, [new[0].id])
     return [r.id for r in new]
 

@@ -88,7 +88,6 @@ def _store(batch: list[AnimeRecord], summary: CatalogSyncSummary) -> None:
     known = set(Anime.objects.filter(id__in=ids).values_list("id", flat=True))
     new = [i for i in ids if i not in known]
     catalog_store_details(records=batch)
-    Anime.objects.filter(id__in=ids).update(updated_at=timezone.now())
     if new:
         # Their hash counts only catalog anime: users who watched these need a new one.
         user_ids = set(ListEntry.objects.filter(watched_q(), anime_id__in=new)
