@@ -150,7 +150,8 @@ def test_a_user_that_lost_its_hash_leaves_the_index(client, crowd):
 
 
 def test_changes_committed_by_a_request_are_applied_on_commit(
-        crowd, django_capture_on_commit_callbacks):
+        crowd, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(engine, "time", FrozenClock(1e6))  # no ordinary poll falls due
     engine.current_index()
     newcomer = MalUserFactory(username="aaa_newcomer", hash=REQUESTER_HASH)
     with django_capture_on_commit_callbacks(execute=True):
