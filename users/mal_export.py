@@ -57,7 +57,8 @@ def read_mal_export(path: Path | str, *, now: dt.datetime) -> MalExport:
     if len(data) > MAX_BYTES:
         raise MalExportError("file: larger than any MAL export")
     # Exports never declare entities; refusing them rules out entity-expansion bombs.
-    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+    upper = data.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
         raise MalExportError("file: document type declarations are not allowed")
     try:
         root = ET.fromstring(data)
@@ -105,7 +106,7 @@ def _number(anime: ET.Element, name: str, *, where: str, default: int | None = N
     text = (anime.findtext(name) or "").strip()
     if not text and default is not None:
         return default
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # isdigit alone accepts "²"
         raise MalExportError(f"{where}: field {name!r} must be a whole number, not {text!r}")
     return int(text)
 

@@ -39,10 +39,7 @@ from users.services import EntryData, mal_user_delete, mal_user_store_list, norm
 
 logger = logging.getLogger(__name__)
 
-NOT_CONFIGURED = (
-    "This user is not known here yet and MyAnimeList access is not configured: set "
-    "MAL_CLIENT_ID to a MyAnimeList API client id (https://myanimelist.net/apiconfig)."
-)
+NOT_CONFIGURED = "This user is not known here yet, and " + mal_client.NOT_CONFIGURED
 BUSY = "This user's list is being fetched right now. Please try again in a few seconds."
 LOCK_KEY = "mal:sync-lock:{}"
 LOCK_POLL_SECONDS = 0.05

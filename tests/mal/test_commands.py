@@ -242,6 +242,7 @@ def test_an_imported_user_is_served_without_calling_mal(tmp_path, fake_mal, api)
     ([(1, "Completed", 11)], "", "anime record 1 (anime 1): field 'my_score'"),
     ([(1, "Completed", 9), (1, "Dropped", 2)], "", "anime record 2: series_animedb_id 1"),
     ([(1, "Completed", "x")], "", "field 'my_score' must be a whole number"),
+    ([(1, "Completed", "²")], "", "field 'my_score' must be a whole number"),
     ([(1, "Completed", 9)], "<anime><my_status>Completed</my_status></anime>",
      "anime record 2: field 'series_animedb_id'"),
 ])
