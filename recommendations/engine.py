@@ -109,16 +109,11 @@ def users_from_db() -> UserIndex:
     )
 
 
-def index_dir() -> str:
-    """Where index files go; empty (the default) keeps the index in each process only."""
-    return settings.INDEX_DIR
-
-
 def _index_folder(last_change_id: int) -> Path | None:
     """The index file of the database's current state: named by the database, the feed
     position and stamp, and the hashed users' count and largest id, so that a file
     of an older state (or of a database recreated since) never matches."""
-    base = index_dir()
+    base = settings.INDEX_DIR  # empty: each process keeps its index to itself
     if not base:
         return None
     stamp = selectors.index_state_stamp(last_change_id)

@@ -64,65 +64,38 @@ def distances(hashes: np.ndarray, target: int, *, reuse: bool = False) -> np.nda
     return out
 
 
-def nearest(
-    dist: np.ndarray, names: np.ndarray, k: int, *, excluded: np.ndarray | None = None,
-    name_rank: np.ndarray | None = None,
-) -> np.ndarray:
+def nearest(dist: np.ndarray, name_rank: np.ndarray, k: int) -> np.ndarray:
     """Rows of the ``k`` smallest distances, ties broken by name ascending.
 
     Avoids a full sort: the cut-off distance (see ``_cutoff``) leaves only the rows at
-    or under it to sort.
+    or under it, and (distance, name rank) as one integer key orders them.
 
     Parameters
     ----------
     dist : ndarray of uint8, shape (n,)
-        Distances; rows to skip may carry any value above ``MAX_DISTANCE``.
-    names : ndarray of bytes (``S`` dtype), shape (n,)
-        The tie-breaker, compared as bytes.
+        Distances; rows to skip (the requester, deleted users) carry any value above
+        ``MAX_DISTANCE``.
+    name_rank : ndarray of int64, shape (n,)
+        Each row's place in the names' order (``name_ranks(names)``).
     k : int
-    excluded : ndarray of bool, shape (n,), optional
-        Rows never returned (the requester, deleted users).
-    name_rank : ndarray of int64, shape (n,), optional
-        Each row's place in the names' order (``name_ranks(names)``); given, the rows are
-        ordered by one integer key instead of the names.
 
     Returns
     -------
     ndarray of int64, at most ``k`` rows in order.
     """
-    if dist.shape != names.shape:
-        raise ValueError("dist and names must have the same shape")
-    if excluded is not None:
-        dist = np.where(excluded, np.uint8(255), dist)
+    if dist.shape != name_rank.shape:
+        raise ValueError("dist and name_rank must have the same shape")
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
     cutoff = _cutoff(dist, k)
     if cutoff is None:
         return np.zeros(0, dtype=np.int64)
     rows = np.flatnonzero(dist <= cutoff)
-    if name_rank is not None:
-        # (distance, name) as one distinct integer: the k smallest, then their order.
-        key = (dist[rows].astype(np.int64) << 40) | name_rank[rows]
-        if rows.size > k:
-            chosen = np.argpartition(key, k - 1)[:k]
-            rows, key = rows[chosen], key[chosen]
-        return rows[np.argsort(key)]
-    keys = _name_keys(names)
-    if keys is None:
-        order = np.lexsort((names[rows], dist[rows]))
-        return rows[order[:k]]
-    hi, lo = keys
-    if rows.size > 2 * k:
-        # Many ties at the cut-off distance: of those, only the ``need`` smallest names can
-        # make it, so keep the ones whose first 8 bytes are not past the need-th smallest.
-        at_cutoff = dist[rows] == cutoff
-        below, tied = rows[~at_cutoff], rows[at_cutoff]
-        need = k - below.size
-        first = hi[tied]
-        bound = np.partition(first, need - 1)[need - 1]
-        rows = np.concatenate([below, tied[first <= bound]])
-    order = np.lexsort((lo[rows], hi[rows], dist[rows]))
-    return rows[order[:k]]
+    key = (dist[rows].astype(np.int64) << 40) | name_rank[rows]
+    if rows.size > k:
+        chosen = np.argpartition(key, k - 1)[:k]
+        rows, key = rows[chosen], key[chosen]
+    return rows[np.argsort(key)]
 
 
 def name_ranks(names: np.ndarray) -> np.ndarray:
@@ -158,14 +131,3 @@ def _cutoff(dist: np.ndarray, k: int) -> int | None:
             return cutoff
     return cutoff if count else None
 
-
-def _name_keys(names: np.ndarray):
-    """Names of 16 bytes as two big-endian integers, ordered as the bytes are.
-
-    Integer sorts are several times faster than ``S16`` ones. Equal to the bytes order
-    because ``S`` values are null-padded and usernames hold no null byte.
-    """
-    if names.dtype.kind != "S" or names.dtype.itemsize != 16 or not names.flags.c_contiguous:
-        return None
-    pair = names.view(">u8").reshape(-1, 2)
-    return pair[:, 0], pair[:, 1]

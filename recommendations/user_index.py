@@ -125,7 +125,7 @@ class UserIndex:
         row = self.row_of(exclude_id) if exclude_id is not None else None
         if row is not None:
             dist[row] = 255
-        rows = nearest(dist, self.names, k, name_rank=self.name_rank)
+        rows = nearest(dist, self.name_rank, k)
         return self.ids[rows], dist[rows]
 
     @property
