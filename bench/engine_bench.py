@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommendations.ranking import random_pick, rank_batch, rank_single_user
-from recommendations.similarity import distance, similarity
-from recommendations.taste_hash import format_hash
+from recommendations.engine.ranking import random_pick, rank_batch, rank_single_user
+from recommendations.engine.similarity import distance, similarity
+from recommendations.engine.taste_hash import format_hash
 
 SIMILAR_PAGE_SIZE = 32
 NEIGHBOURS_KEPT = 32 * 40

@@ -62,7 +62,7 @@ def generate_into_db(*, users: int, seed: int, progress: bool = True) -> Generat
     from django.db import connection, transaction
 
     from bench import population
-    from recommendations import engine
+    from recommendations import live_index
     from recommendations.catalog import catalog_link_parents, catalog_upsert
     from recommendations.models import IndexChange
 
@@ -104,7 +104,7 @@ def generate_into_db(*, users: int, seed: int, progress: bool = True) -> Generat
                 cursor.execute(f"{command} {table}")
     # A feed entry after the load: any index (or index file) built before it is stale.
     with transaction.atomic():
-        engine.record_changes(IndexChange.Kind.ANIME, [int(catalog.ids[0])])
+        live_index.record_changes(IndexChange.Kind.ANIME, [int(catalog.ids[0])])
     return GenerateSummary(
         users=users, hashed_users=hashed, entries=entries,
         seconds=round(time.perf_counter() - started, 2),

@@ -92,14 +92,15 @@ def with_database(args) -> dict:
     from django.db import connection
 
     from bench import engine_bench, population, sql_bench
-    from recommendations import engine, index_file, selectors
+    from recommendations import live_index, selectors
+    from recommendations.engine import index_file
 
     started = time.perf_counter()
-    users = engine.users_from_db()
+    users = live_index.users_from_db()
     catalog = selectors.index_catalog()
     build = time.perf_counter() - started
     rss_after_build = _rss_mb()
-    state = engine.IndexState(users=users, catalog=catalog, last_change_id=0)
+    state = live_index.IndexState(users=users, catalog=catalog, last_change_id=0)
     folder = RESULTS / "index-save-test"
     shutil.rmtree(folder, ignore_errors=True)
     t0 = time.perf_counter()

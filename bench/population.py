@@ -25,7 +25,7 @@ import numpy as np
 from recommendations.catalog_files import open_text, parse_demo_csv, parse_sequels_csv
 from recommendations.demo import DEMO_DIR
 from recommendations.models import anime_hash_slots
-from recommendations.taste_hash import (
+from recommendations.engine.taste_hash import (
     MAX_ENTRIES, SlotTable, counters_for_users, hash_from_counters, latest_entries_mask,
 )
 
@@ -212,9 +212,9 @@ def index_state(n_users: int, seed: int, catalog: CatalogData, sample: np.ndarra
     """The engine's ``IndexState`` straight from a generated population (no database),
     every anime of the ``sample`` users' lists (user number -> anime ids), and the
     seconds the index build took (generation excluded)."""
-    from recommendations.engine import IndexState
-    from recommendations.ranking import Catalog
-    from recommendations.user_index import UserIndex
+    from recommendations.live_index import IndexState
+    from recommendations.engine.ranking import Catalog
+    from recommendations.engine.user_index import UserIndex
 
     parts, hashes, lists = [], [], {}
     wanted = set(int(s) for s in sample)

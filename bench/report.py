@@ -49,7 +49,7 @@ DESIGN = [
     "(FORMAT BINARY)` of one packed `bytea` per user, on two connections. With `INDEX_DIR` "
     "set, the first worker saves the index as `.npy` files and every worker maps them "
     "read-only, so the workers share one copy in the page cache.",
-    "* **Request path** (`engine.py`, `selectors.py`, `services.py`): anime details are kept "
+    "* **Request path** (`live_index.py`, `selectors.py`, `services.py`): anime details are kept "
     "in memory per catalog version (the change feed's anime changes start a new cache), "
     "the snapshot and the requester's list are read with plain SQL, a page's users are "
     "looked up in one vectorised call, and a new snapshot is committed without waiting "

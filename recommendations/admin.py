@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.db import models
 from django.utils.html import format_html, format_html_join
 
-from recommendations import engine
+from recommendations import live_index
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
-from recommendations.similarity import similarity
-from recommendations.taste_hash import format_hash
+from recommendations.engine.similarity import similarity
+from recommendations.engine.taste_hash import format_hash
 from users.models import MalUser
 
 NEIGHBOURS_SHOWN = 64
@@ -22,17 +22,17 @@ class IndexFeedAdminMixin:
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        engine.record_changes(self.feed_kind, [self.feed_id(obj)])
+        live_index.record_changes(self.feed_kind, [self.feed_id(obj)])
 
     def delete_model(self, request, obj):
         feed_id = self.feed_id(obj)
         super().delete_model(request, obj)
-        engine.record_changes(self.feed_kind, [feed_id])
+        live_index.record_changes(self.feed_kind, [feed_id])
 
     def delete_queryset(self, request, queryset):
         feed_ids = {self.feed_id(obj) for obj in queryset}
         super().delete_queryset(request, queryset)
-        engine.record_changes(self.feed_kind, sorted(feed_ids))
+        live_index.record_changes(self.feed_kind, sorted(feed_ids))
 
 
 @admin.register(Anime)

@@ -3,10 +3,10 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from recommendations import engine
+from recommendations import live_index
 from recommendations.catalog_files import AnimeRecord
 from recommendations.models import Anime, IndexChange, anime_hash_slots
-from recommendations.taste_hash import SlotTable
+from recommendations.engine.taste_hash import SlotTable
 
 # ``updated_at`` too: bulk_create fills it with the time of the write, which is when the
 # row was last refreshed (update_airing_anime picks the oldest first).
@@ -26,7 +26,7 @@ def catalog_upsert(*, records: list[AnimeRecord], batch_size: int = 2000) -> int
     rows = [_anime_row(r) for r in records]
     Anime.objects.bulk_create(rows, batch_size=batch_size, update_conflicts=True,
                               unique_fields=["id"], update_fields=UPDATED_FIELDS)
-    engine.record_changes(IndexChange.Kind.ANIME, [records[0].id] if records else [])
+    live_index.record_changes(IndexChange.Kind.ANIME, [records[0].id] if records else [])
     return len(rows)
 
 
@@ -42,7 +42,7 @@ def catalog_link_parents(*, pairs: list[tuple[int, int]]) -> int:
             changed.append(anime)
     Anime.objects.bulk_update(changed, ["parent"], batch_size=2000)
     if changed:
-        engine.record_changes(IndexChange.Kind.ANIME, [changed[0].id])
+        live_index.record_changes(IndexChange.Kind.ANIME, [changed[0].id])
     return len(changed)
 
 
@@ -61,7 +61,7 @@ def catalog_insert_missing(*, records: list[AnimeRecord]) -> list[int]:
         return []
     Anime.objects.bulk_create([_anime_row(r) for r in new], batch_size=2000,
                               ignore_conflicts=True)
-    engine.record_changes(IndexChange.Kind.ANIME, [new[0].id])
+    live_index.record_changes(IndexChange.Kind.ANIME, [new[0].id])
     return [r.id for r in new]
 
 

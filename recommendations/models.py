@@ -1,7 +1,7 @@
 """The anime catalog, similarity snapshots and the change feed of the in-memory index."""
 from django.db import models
 
-from recommendations.taste_hash import anime_stats, genre_names, stat_slots
+from recommendations.engine.taste_hash import anime_stats, genre_names, stat_slots
 from reko.fields import Uint64Field
 
 

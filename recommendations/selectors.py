@@ -10,7 +10,7 @@ from django.db import connection, connections
 from django.db.models import Q
 
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
-from recommendations.ranking import Catalog
+from recommendations.engine.ranking import Catalog
 from users.models import ListEntry, MalUser
 
 FETCH_ROWS = 200_000

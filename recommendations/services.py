@@ -1,6 +1,6 @@
 """Similar users and recommendations for a stored user, as plain data for the views.
 
-Reads the in-memory index (``engine``) for every scan and aggregation; the database only
+Reads the in-memory index (``live_index``) for every scan and aggregation; the database only
 supplies the requester's own list, the neighbour snapshot and the details of the anime
 on the page being served.
 """
@@ -11,17 +11,17 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from recommendations import engine, selectors
+from recommendations import live_index, selectors
 from recommendations.models import Anime
-from recommendations.ranking import Catalog, Ranking, random_pick, rank_batch, rank_single_user
-from recommendations.similarity import distance, similarity
-from recommendations.taste_hash import format_hash
+from recommendations.engine.ranking import Catalog, Ranking, random_pick, rank_batch, rank_single_user
+from recommendations.engine.similarity import distance, similarity
+from recommendations.engine.taste_hash import format_hash
 from users.models import MalUser
 
 RECOMMENDATION_PAGE_SIZE = 16
 RECOMMENDATION_MAX_PAGE = 20
-BATCH_SIZE = engine.SIMILAR_PAGE_SIZE
-BATCH_MAX = engine.SIMILAR_MAX_PAGE
+BATCH_SIZE = live_index.SIMILAR_PAGE_SIZE
+BATCH_MAX = live_index.SIMILAR_MAX_PAGE
 RANDOM_SIZE = 32
 
 
@@ -44,9 +44,9 @@ def neighbours_of(user: MalUser) -> Neighbours:
     if snapshot and snapshot.hash == user.hash and timezone.now() - snapshot.computed_at < max_age:
         return Neighbours(np.asarray(snapshot.neighbour_ids, dtype=np.int64),
                           np.asarray(snapshot.distances, dtype=np.int64))
-    ids, dists = engine.current_index().users.nearest(
-        user.hash, engine.NEIGHBOURS_KEPT, exclude_id=user.id)
-    engine.store_snapshot(user, ids, dists)
+    ids, dists = live_index.current_index().users.nearest(
+        user.hash, live_index.NEIGHBOURS_KEPT, exclude_id=user.id)
+    live_index.store_snapshot(user, ids, dists)
     return Neighbours(ids.astype(np.int64), dists.astype(np.int64))
 
 
@@ -69,7 +69,7 @@ def _user_dicts(index, ids: np.ndarray, dists: np.ndarray) -> list[dict | None]:
 
 def _similar_users(neighbours: Neighbours) -> list[dict]:
     """Neighbours as SimilarUser dicts; users removed since the snapshot are skipped."""
-    index = engine.current_index().users
+    index = live_index.current_index().users
     return [u for u in _user_dicts(index, neighbours.ids, neighbours.distances) if u is not None]
 
 
@@ -102,10 +102,10 @@ def _batch_ranking(user: MalUser, batch: int) -> tuple[Ranking, list[dict | None
     in the ranking; None for a user that has left the index since, who contributes no
     entries), and the catalog it was ranked against."""
     members = neighbours_of(user).window(batch, BATCH_SIZE)
-    state = engine.current_index()
+    state = live_index.current_index()
     entries = state.users.entries_of(members.ids)
     ranking = rank_batch(entries, state.catalog, exclude_anime_ids=selectors.user_anime_ids(user),
-                         now=engine.epoch_now())
+                         now=live_index.epoch_now())
     return ranking, _user_dicts(state.users, members.ids, members.distances), state.catalog
 
 
@@ -119,7 +119,7 @@ def _page(ranking: Ranking, page: int) -> tuple[list[int], bool]:
 def _with_details(ranking: Ranking, positions: list[int]) -> list[tuple[int, dict]]:
     """``(position, details)`` of these ranked anime. One that left the catalog since the
     index last polled is skipped rather than failing the page."""
-    details = engine.anime_details_of(ranking.anime_ids[positions].tolist(), anime_details)
+    details = live_index.anime_details_of(ranking.anime_ids[positions].tolist(), anime_details)
     return [(i, details[int(ranking.anime_ids[i])]) for i in positions
             if int(ranking.anime_ids[i]) in details]
 
@@ -150,11 +150,11 @@ def random_recommendations(user: MalUser, *, batch: int) -> list[dict]:
 
 
 def user_recommendations_page(user: MalUser, other: MalUser, *, page: int) -> tuple[list[dict], bool]:
-    state = engine.current_index()
+    state = live_index.current_index()
     entries = state.users.entries_of([other.id])
     ranking = rank_single_user(entries, state.catalog,
                                exclude_anime_ids=selectors.user_anime_ids(user),
-                               now=engine.epoch_now())
+                               now=live_index.epoch_now())
     positions, has_next = _page(ranking, page)
     data = [{"id": int(ranking.anime_ids[i]), "score": int(ranking.scores[i]), "details": details}
             for i, details in _with_details(ranking, positions)]

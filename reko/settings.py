@@ -73,6 +73,9 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
+# Lets several checkouts run their suites against one PostgreSQL server at once.
+if env_str("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers share the file: wait for a writer instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

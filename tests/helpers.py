@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from recommendations.similarity import MASK
+from recommendations.engine.similarity import MASK
 from tests.factories import ListEntryFactory, MalUserFactory
 
 REQUESTER_HASH = 0x8000_0000_0000_0000

@@ -3,7 +3,7 @@ import re
 
 from django.db import models
 
-from recommendations.taste_hash import format_hash
+from recommendations.engine.taste_hash import format_hash
 from reko.fields import Uint64Field
 
 # \Z, not $: "$" also matches before a trailing newline, which would let "name\n" through.

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import transaction
 
-from recommendations import engine
+from recommendations import live_index
 from recommendations.models import Anime, IndexChange, anime_hash_slots
 from recommendations.catalog import catalog_insert_missing, catalog_slot_table
 from recommendations.catalog_files import AnimeRecord
-from recommendations.taste_hash import (
+from recommendations.engine.taste_hash import (
     MAX_ENTRIES, SlotTable, counters_for_users, hash_from_counters, latest_entries_mask,
 )
 from reko.exceptions import EmptyUserList, HashFailed, InvalidUsername
@@ -60,7 +60,7 @@ def mal_user_rehash(*, user: MalUser) -> MalUser:
     """Recompute and store the user's hash, and tell the index."""
     user.hash = user_hash(user)
     user.save(update_fields=["hash", "updated_at"])
-    engine.record_changes(IndexChange.Kind.USER, [user.id])
+    live_index.record_changes(IndexChange.Kind.USER, [user.id])
     return user
 
 
@@ -98,7 +98,7 @@ def mal_users_rehash(*, user_ids) -> dict[int, int | None]:
     for user in users:
         user.hash = hashes[user.id]
     MalUser.objects.bulk_update(users, ["hash"], batch_size=2000)
-    engine.record_changes(IndexChange.Kind.USER, list(hashes))
+    live_index.record_changes(IndexChange.Kind.USER, list(hashes))
     return hashes
 
 
@@ -157,5 +157,5 @@ def mal_user_delete(*, username: str) -> bool:
     if not user_ids:
         return False
     MalUser.objects.filter(id__in=user_ids).delete()
-    engine.record_changes(IndexChange.Kind.USER, user_ids)
+    live_index.record_changes(IndexChange.Kind.USER, user_ids)
     return True

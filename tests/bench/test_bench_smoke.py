@@ -8,7 +8,7 @@ import pytest
 from bench import engine_bench, population
 from bench.engine_bench import OPERATIONS, Requester
 from bench.generate import generate_into_db
-from recommendations import engine
+from recommendations import live_index
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
 from users.models import ListEntry, MalUser
 from users.services import hashes_for_users
@@ -56,7 +56,7 @@ def test_the_population_is_deterministic():
 
 
 def test_the_engine_benchmark_reports_every_operation(generated, db):
-    state = engine.build_index()
+    state = live_index.build_index()
     rng = np.random.default_rng(1)
     requesters = []
     for user_id in rng.choice(state.users.ids, size=5, replace=False).tolist():

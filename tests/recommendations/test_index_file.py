@@ -1,8 +1,9 @@
-"""The memory-mapped index file (recommendations/index_file.py) and INDEX_DIR in the engine."""
+"""The memory-mapped index file (recommendations/index_file.py) and INDEX_DIR in the live_index."""
 import numpy as np
 
-from recommendations import engine, index_file
-from recommendations.user_index import UserIndex, UserRecord
+from recommendations import live_index
+from recommendations.engine import index_file
+from recommendations.engine.user_index import UserIndex, UserRecord
 from tests.factories import MalUserFactory
 
 
@@ -44,12 +45,12 @@ def test_a_saved_index_folds_in_pending_changes(tmp_path):
 def test_workers_with_an_index_dir_share_one_saved_file(db, settings, tmp_path, monkeypatch):
     settings.INDEX_DIR = str(tmp_path)
     MalUserFactory(username="someone", hash=0x1234)
-    first = engine.build_index()
+    first = live_index.build_index()
     assert len([f for f in tmp_path.iterdir() if f.is_dir()]) == 1
 
     def no_second_build():
         raise AssertionError("a second worker must map the saved file, not read the database")
 
-    monkeypatch.setattr(engine, "users_from_db", no_second_build)
-    second = engine.build_index()  # another worker, same database state
+    monkeypatch.setattr(live_index, "users_from_db", no_second_build)
+    second = live_index.build_index()  # another worker, same database state
     assert first.users.names.tolist() == second.users.names.tolist() == [b"someone"]

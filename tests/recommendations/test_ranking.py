@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from recommendations.ranking import SECONDS_PER_YEAR, Catalog, random_pick, rank_batch, \
+from recommendations.engine.ranking import SECONDS_PER_YEAR, Catalog, random_pick, rank_batch, \
     rank_single_user
-from recommendations.user_index import Entries
+from recommendations.engine.user_index import Entries
 
 NOW = 2_000_000_000.0
 

@@ -2,7 +2,7 @@
 hand-built data: formulas, filters, shapes (reko-api.md, "Page sizes and ordering")."""
 import pytest
 
-from recommendations import engine
+from recommendations import live_index
 from recommendations.models import Anime
 from tests.factories import AnimeFactory, MalUserFactory
 from tests.helpers import REQUESTER_HASH, entry, hash_at, json_ok, similarity_of, user_at
@@ -211,7 +211,7 @@ def test_an_anime_deleted_before_the_index_polls_is_skipped_not_a_500(
     settings.INDEX_POLL_SECONDS = 3600  # the index still has anime 7 in its catalog
     client.get("/req_user/recommendations")
     Anime.objects.filter(id=7).delete()
-    monkeypatch.setattr(engine, "_details", None)  # a worker with no details cached yet
+    monkeypatch.setattr(live_index, "_details", None)  # a worker with no details cached yet
     batch = json_ok(client.get("/req_user/recommendations"))["data"]
     single = json_ok(client.get("/req_user/recommendations/amy"))["data"]
     assert [r["id"] for r in batch] == [3, 2, 4, 10, 1, 16]

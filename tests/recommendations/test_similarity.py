@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from recommendations.similarity import (
+from recommendations.engine.similarity import (
     MASK, MAX_DISTANCE, distance, distances, name_ranks, nearest, similarity,
 )
 

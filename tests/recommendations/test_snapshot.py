@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from recommendations import engine
+from recommendations import live_index
 from recommendations.models import IndexChange, SimilaritySnapshot
 from tests.factories import AnimeFactory, ListEntryFactory, MalUserFactory
 from tests.helpers import REQUESTER_HASH, entry, hash_at, json_ok, user_at
@@ -33,8 +33,8 @@ def _names(client, path):
 def _add_closest_user(username="aaa_newcomer"):
     # Identical hash and a name sorting first: it would head every page if seen.
     user = MalUserFactory(username=username, hash=REQUESTER_HASH)
-    engine.record_changes(IndexChange.Kind.USER, [user.id])
-    engine.refresh_now()
+    live_index.record_changes(IndexChange.Kind.USER, [user.id])
+    live_index.refresh_now()
     return user
 
 
@@ -70,8 +70,8 @@ def test_recommendation_batches_read_the_same_snapshot(client, crowd):
     _names(client, "/req_user/similar")
     newcomer = _add_closest_user()
     entry(newcomer, AnimeFactory(id=99), 10)
-    engine.record_changes(IndexChange.Kind.USER, [newcomer.id])
-    engine.refresh_now()
+    live_index.record_changes(IndexChange.Kind.USER, [newcomer.id])
+    live_index.refresh_now()
     for path in ("/req_user/recommendations", "/req_user/random"):
         assert 99 not in [item["id"] for item in json_ok(client.get(path))["data"]]
 
@@ -90,8 +90,8 @@ def test_a_changed_requester_hash_makes_a_new_snapshot(client, crowd):
     far_away = hash_at(45)
     MalUser.objects.filter(id=crowd.id).update(hash=far_away)
     twin = MalUserFactory(username="far_twin", hash=far_away)
-    engine.record_changes(IndexChange.Kind.USER, [crowd.id, twin.id])
-    engine.refresh_now()
+    live_index.record_changes(IndexChange.Kind.USER, [crowd.id, twin.id])
+    live_index.refresh_now()
     second = _names(client, "/req_user/similar")
     assert second[0] == "far_twin" and second != first
     snapshot = SimilaritySnapshot.objects.get(user=crowd)
@@ -114,7 +114,7 @@ class FrozenClock:
 
 
 def test_a_user_stored_through_the_services_reaches_the_index(client, crowd, monkeypatch):
-    monkeypatch.setattr(engine, "time", FrozenClock(1e6))  # no poll falls due by itself
+    monkeypatch.setattr(live_index, "time", FrozenClock(1e6))  # no poll falls due by itself
     _names(client, "/req_user/similar")  # builds the index
     newcomer = MalUserFactory(username="aaa_newcomer", hash=None)
     ListEntryFactory(user=newcomer, anime=AnimeFactory(id=1, rating="pg_13", episodes=None,
@@ -123,26 +123,26 @@ def test_a_user_stored_through_the_services_reaches_the_index(client, crowd, mon
     assert newcomer.hash == REQUESTER_HASH
     MalUserFactory(username="asker_one", hash=REQUESTER_HASH)
     assert "aaa_newcomer" not in _names(client, "/asker_one/similar")
-    engine.refresh_now()
+    live_index.refresh_now()
     MalUserFactory(username="asker_two", hash=REQUESTER_HASH)
     assert _names(client, "/asker_two/similar")[0] == "aaa_newcomer"
 
 
 def test_refresh_now_applies_the_feed_soon_after_boot(crowd, monkeypatch, settings):
     settings.INDEX_POLL_SECONDS = 3600
-    monkeypatch.setattr(engine, "time", FrozenClock(100.0))  # booted 100 s ago
-    engine.current_index()
-    engine.record_changes(IndexChange.Kind.USER, [MalUserFactory(username="late").id])
-    engine.refresh_now()
-    assert "late" in [n.decode() for n in engine.current_index().users.names]
+    monkeypatch.setattr(live_index, "time", FrozenClock(100.0))  # booted 100 s ago
+    live_index.current_index()
+    live_index.record_changes(IndexChange.Kind.USER, [MalUserFactory(username="late").id])
+    live_index.refresh_now()
+    assert "late" in [n.decode() for n in live_index.current_index().users.names]
 
 
 def test_a_user_that_lost_its_hash_leaves_the_index(client, crowd):
     _names(client, "/req_user/similar")
     gone = MalUser.objects.get(username="n_000")
     MalUser.objects.filter(id=gone.id).update(hash=None)
-    engine.record_changes(IndexChange.Kind.USER, [gone.id])
-    engine.refresh_now()
+    live_index.record_changes(IndexChange.Kind.USER, [gone.id])
+    live_index.refresh_now()
     # Even the stored snapshot skips it.
     names = _names(client, "/req_user/similar") + _names(client, "/req_user/similar?page=2") \
         + _names(client, "/req_user/similar?page=3")
@@ -151,12 +151,12 @@ def test_a_user_that_lost_its_hash_leaves_the_index(client, crowd):
 
 def test_changes_committed_by_a_request_are_applied_on_commit(
         crowd, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(engine, "time", FrozenClock(1e6))  # no ordinary poll falls due
-    engine.current_index()
+    monkeypatch.setattr(live_index, "time", FrozenClock(1e6))  # no ordinary poll falls due
+    live_index.current_index()
     newcomer = MalUserFactory(username="aaa_newcomer", hash=REQUESTER_HASH)
     with django_capture_on_commit_callbacks(execute=True):
-        engine.record_changes(IndexChange.Kind.USER, [newcomer.id])
-    assert engine.current_index().users.row_of(newcomer.id) is not None
+        live_index.record_changes(IndexChange.Kind.USER, [newcomer.id])
+    assert live_index.current_index().users.row_of(newcomer.id) is not None
 
 
 @pytest.mark.postgres
@@ -164,10 +164,10 @@ def test_changes_committed_by_a_request_are_applied_on_commit(
                     reason="SQLite serialises writers: ids commit in order there")
 @pytest.mark.django_db(transaction=True)
 def test_a_change_that_commits_after_a_later_one_still_reaches_the_index(monkeypatch):
-    monkeypatch.setattr(engine, "time", FrozenClock(1e6))
+    monkeypatch.setattr(live_index, "time", FrozenClock(1e6))
     slow = MalUser.objects.create(username="slow_writer")
     fast = MalUser.objects.create(username="fast_writer")
-    engine.current_index()  # built without either (no hash yet)
+    live_index.current_index()  # built without either (no hash yet)
     inserted, release = threading.Event(), threading.Event()
 
     def slow_transaction():
@@ -185,41 +185,41 @@ def test_a_change_that_commits_after_a_later_one_still_reaches_the_index(monkeyp
     assert inserted.wait(10)
     MalUser.objects.filter(id=fast.id).update(hash=REQUESTER_HASH)
     IndexChange.objects.create(kind=IndexChange.Kind.USER, object_id=fast.id)  # a later id
-    engine.refresh_now()
-    assert engine.current_index().users.row_of(fast.id) is not None
+    live_index.refresh_now()
+    assert live_index.current_index().users.row_of(fast.id) is not None
     release.set()
     thread.join(10)
-    engine.refresh_now()
-    assert engine.current_index().users.row_of(slow.id) is not None
+    live_index.refresh_now()
+    assert live_index.current_index().users.row_of(slow.id) is not None
 
 
 def test_a_feed_id_that_never_commits_stops_being_looked_for(monkeypatch, settings, db):
     settings.INDEX_POLL_SECONDS = 0
     clock = FrozenClock(1e6)
-    monkeypatch.setattr(engine, "time", clock)
-    engine.current_index()
+    monkeypatch.setattr(live_index, "time", clock)
+    live_index.current_index()
     first = IndexChange.objects.create(kind=IndexChange.Kind.USER, object_id=1)
     rolled_back = IndexChange.objects.create(kind=IndexChange.Kind.USER, object_id=2).id
     later = IndexChange.objects.create(kind=IndexChange.Kind.USER, object_id=3)
     IndexChange.objects.filter(id=rolled_back).delete()  # as if it had rolled back
     assert first.id < rolled_back < later.id
     # (On PostgreSQL earlier tests' rolled-back ids may be missing too.)
-    gaps = engine.current_index().gaps
+    gaps = live_index.current_index().gaps
     assert rolled_back in gaps and first.id not in gaps and later.id not in gaps
-    clock._monotonic += engine.GAP_PATIENCE_SECONDS + 1
-    state = engine.current_index()
+    clock._monotonic += live_index.GAP_PATIENCE_SECONDS + 1
+    state = live_index.current_index()
     assert state.gaps == {} and state.last_change_id == later.id
 
 
 def test_a_batch_of_changed_users_each_get_their_own_entries(db):
-    engine.current_index()
+    live_index.current_index()
     users = [user_at(i, f"batch_{i}") for i in range(1, 5)]
     for n, user in enumerate(reversed(users), start=1):  # entries stored out of user order
         for anime_id in range(n):
             entry(user, AnimeFactory(id=100 * n + anime_id), score=n)
-    engine.record_changes(IndexChange.Kind.USER, [u.id for u in users])
-    engine.refresh_now()
-    index = engine.current_index().users
+    live_index.record_changes(IndexChange.Kind.USER, [u.id for u in users])
+    live_index.refresh_now()
+    index = live_index.current_index().users
     for n, user in enumerate(reversed(users), start=1):
         got = index.entries_of([user.id])
         assert sorted(got.anime_ids.tolist()) == [100 * n + a for a in range(n)]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from recommendations.taste_hash import (
+from recommendations.engine.taste_hash import (
     SLOTS, anime_stats, decade_stat, format_hash, hash_from_counters, latest_entries_mask,
     length_stat, stat_slots, taste_hash,
 )

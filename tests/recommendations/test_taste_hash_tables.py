@@ -2,7 +2,7 @@
 verbatim) rather than against the code's own transcription."""
 import re
 
-from recommendations.taste_hash import GENRES, RATING_STAT, SLOTS, STAT_POSITION
+from recommendations.engine.taste_hash import GENRES, RATING_STAT, SLOTS, STAT_POSITION
 
 CONTRACT_POSITIONS = """
 12→0, 7→1, 3→2, 16→3, 20→4, 41→5, 18→6,

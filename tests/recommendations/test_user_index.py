@@ -1,8 +1,8 @@
 """The in-memory user index: nearest users, CSR entries, immutable updates (no DB)."""
 import numpy as np
 
-from recommendations.similarity import distance
-from recommendations.user_index import UserIndex, UserRecord
+from recommendations.engine.similarity import distance
+from recommendations.engine.user_index import UserIndex, UserRecord
 
 
 def _index():

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recommendations.similarity import distances, name_ranks, nearest
+from recommendations.engine.similarity import distances, name_ranks, nearest
 
 NAME_DTYPE = "S16"
 EMPTY_ENTRIES = (np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.int64))

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
-from recommendations.user_index import Entries
+from recommendations.engine.user_index import Entries
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 # lcm(1..36): a batch is 32 users, so an anime has at most 33 as denominator.

@@ -16,10 +16,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from recommendations import index_file, selectors
+from recommendations.engine import index_file
+from recommendations import selectors
 from recommendations.models import IndexChange, SimilaritySnapshot
-from recommendations.ranking import Catalog
-from recommendations.user_index import UserIndex, UserRecord
+from recommendations.engine.ranking import Catalog
+from recommendations.engine.user_index import UserIndex, UserRecord
 
 SIMILAR_PAGE_SIZE = 32
 SIMILAR_MAX_PAGE = 40

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recommendations.user_index import UserIndex
+from recommendations.engine.user_index import UserIndex
 
 ARRAYS = ("ids", "hashes", "names", "alive", "indptr", "anime_ids", "scores", "updated")
 
