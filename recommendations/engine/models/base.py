@@ -32,6 +32,9 @@ class UserList:
     updated: np.ndarray  # float64, seconds since the epoch
     listed_anime_ids: np.ndarray  # int64: the whole list, any status; never recommended
     hash: int | None = None
+    # The user's id among the ``Interactions`` users, when they are one of them: a model
+    # that looks for similar users must not find the user themselves.
+    user_id: int | None = None
 
 
 @dataclass(frozen=True)
