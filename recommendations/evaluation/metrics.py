@@ -1,0 +1,104 @@
+"""Ranking metrics against the hidden anime, and bootstrap intervals over test users.
+
+Relevance is 0/1. For one user with ranked anime ``r`` (best first) and relevant set
+``R``:
+
+- NDCG@16: ``sum(1 / log2(i + 1) for hits at rank i <= 16)`` over the same sum for a
+  perfect ranking (``min(|R|, 16)`` hits at the top);
+- HitRate@16: 1 if any of the first 16 is relevant;
+- Recall@32: hits in the first 32 over ``min(|R|, 32)``, so a perfect ranking scores 1;
+- MRR: 1 / rank of the first hit in the ranking (0 without one).
+
+Over all test users: catalog coverage, the share of recommendable catalog anime that
+some user is recommended, and popularity, the mean share of training users who watched
+each recommended anime.
+"""
+import numpy as np
+
+NDCG_AT = 16
+HIT_AT = 16
+RECALL_AT = 32
+PER_USER = ("ndcg@16", "hitrate@16", "recall@32", "mrr", "popularity")
+METRICS = PER_USER[:4] + ("coverage",) + PER_USER[4:]
+
+
+def hits(ranked: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    return np.isin(np.asarray(ranked), np.asarray(relevant))
+
+
+def _discounts(n: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(2, n + 2))
+
+
+def ndcg(ranked, relevant, at: int = NDCG_AT) -> float:
+    found = hits(ranked[:at], relevant)
+    ideal = _discounts(min(len(relevant), at)).sum()
+    return float((found * _discounts(len(found))).sum() / ideal) if ideal else 0.0
+
+
+def hit_rate(ranked, relevant, at: int = HIT_AT) -> float:
+    return float(hits(ranked[:at], relevant).any())
+
+
+def recall(ranked, relevant, at: int = RECALL_AT) -> float:
+    wanted = min(len(relevant), at)
+    return float(hits(ranked[:at], relevant).sum() / wanted) if wanted else 0.0
+
+
+def reciprocal_rank(ranked, relevant) -> float:
+    found = np.flatnonzero(hits(ranked, relevant))
+    return 1.0 / (found[0] + 1) if len(found) else 0.0
+
+
+def mean_popularity(ranked, popularity_of) -> float:
+    """Mean of ``popularity_of(anime ids)``; NaN for an empty ranking."""
+    return float(np.mean(popularity_of(np.asarray(ranked)))) if len(ranked) else float("nan")
+
+
+def user_metrics(ranked, relevant, popularity_of) -> dict[str, float]:
+    return {"ndcg@16": ndcg(ranked, relevant), "hitrate@16": hit_rate(ranked, relevant),
+            "recall@32": recall(ranked, relevant), "mrr": reciprocal_rank(ranked, relevant),
+            "popularity": mean_popularity(ranked, popularity_of)}
+
+
+def coverage(recommended: list, catalog_size: int) -> float:
+    """Distinct anime among all the users' rankings over the recommendable catalog."""
+    if not catalog_size:
+        return 0.0
+    seen = np.unique(np.concatenate(recommended)) if recommended else []
+    return len(seen) / catalog_size
+
+
+def bootstrap_samples(n_users: int, resamples: int, seed: int) -> np.ndarray:
+    """Resampled user positions, ``(resamples, n_users)``; shared by every method so
+    their intervals come from the same draws."""
+    return np.random.default_rng(seed).integers(0, n_users, size=(resamples, n_users))
+
+
+def interval(values: np.ndarray, samples: np.ndarray) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean of per-user ``values`` (NaN skipped)."""
+    values = np.asarray(values, dtype=np.float64)
+    if not values.size or np.isnan(values).all():
+        return float("nan"), float("nan")
+    drawn = values[samples]
+    valid = ~np.isnan(drawn)
+    means = np.where(valid, drawn, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def coverage_interval(recommended: list, catalog_size: int,
+                      samples: np.ndarray) -> tuple[float, float]:
+    """95% bootstrap interval of coverage over the same resampled users."""
+    if not recommended or not catalog_size:
+        return float("nan"), float("nan")
+    ids, columns = np.unique(np.concatenate(recommended), return_inverse=True)
+    owner = np.repeat(np.arange(len(recommended)), [len(r) for r in recommended])
+    incidence = np.zeros((len(recommended), len(ids)), dtype=np.float32)
+    incidence[owner, columns] = 1.0
+    # How often each user was drawn, times who recommends what: an anime is covered in
+    # a resample when any drawn user has it.
+    draws = np.stack([np.bincount(row, minlength=len(recommended)) for row in samples])
+    covered = (draws.astype(np.float32) @ incidence > 0).sum(axis=1) / catalog_size
+    low, high = np.percentile(covered, [2.5, 97.5])
+    return float(low), float(high)
