@@ -16,6 +16,8 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 install: $(BIN)/.installed
 
 # Serve the embedded default (SQLite in var/) with the demo data on http://127.0.0.1:8000.
+# DEBUG=1 (development defaults: a dev-only SECRET_KEY, localhost hosts) unless set.
+run: export DEBUG ?= 1
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput

@@ -1,31 +1,78 @@
 """Cross-cutting HTTP rules of the contract that sit outside DRF.
 
-- every response carries ``Access-Control-Allow-Origin: *`` (plain-text errors included);
+- responses of the API routes carry ``Access-Control-Allow-Origin: *`` (plain-text errors
+  and preflights included), through django-cors-headers;
 - API routes answer 405 in plain text to methods other than GET, HEAD and OPTIONS;
-- API routes are rate limited per client IP with a plain-text 503 and ``Retry-After``.
-The admin (``/admin/``) keeps Django's own behaviour for the last two.
+- API routes are rate limited per client IP with a plain-text 503 and ``Retry-After``;
+- the admin's login form is rate limited per client IP (a plain-text 429).
+
+Which rule applies is decided by the route Django resolves the request to, never by the
+shape of the path: ``/admin/similar`` is the API's ``similar`` route for the MAL user
+``admin``, and is limited like any other. Only the admin's own views (and a view marked
+with ``rate_limit_exempt``) are left to Django's behaviour.
 """
 import ipaddress
 
+from corsheaders.middleware import ACCESS_CONTROL_ALLOW_ORIGIN, CorsMiddleware
 from django.conf import settings
 from django.http import HttpResponse
-from django_ratelimit.core import is_ratelimited
+from django.urls import Resolver404, resolve
+from django_ratelimit.core import get_usage
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+ADMIN_NAMESPACE = "admin"
+ADMIN_LOGIN_ROUTE = "admin:login"
+_UNRESOLVED = object()
 
 
-def _is_api_path(path: str) -> bool:
-    return not path.startswith(("/admin/", "/static/"))
+def rate_limit_exempt(view):
+    """Mark a view (a health probe, say) as outside the client request rate limit."""
+    view.rate_limit_exempt = True
+    return view
 
 
-class AllowAnyOriginMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+def resolved_route(request):
+    """The ``ResolverMatch`` this request will be routed to, or None for no route.
 
-    def __call__(self, request):
-        response = self.get_response(request)
-        response["Access-Control-Allow-Origin"] = "*"
+    Resolved once per request from ``path_info`` (percent-decoded), exactly as Django's
+    handler will: any spelling of a path that reaches a view is judged by that view.
+    """
+    match = getattr(request, "_reko_route", _UNRESOLVED)
+    if match is _UNRESOLVED:
+        try:
+            match = resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        request._reko_route = match
+    return match
+
+
+def is_admin_route(request) -> bool:
+    match = resolved_route(request)
+    return match is not None and ADMIN_NAMESPACE in match.namespaces
+
+
+def _plain(text: str, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+class ApiCorsMiddleware(CorsMiddleware):
+    """django-cors-headers on every route but the admin's.
+
+    The contract promises ``Access-Control-Allow-Origin: *`` on every API response, also
+    to a client that sends no ``Origin`` (the library only answers requests that do).
+    """
+
+    def is_enabled(self, request) -> bool:
+        return not is_admin_route(request)
+
+    def add_response_headers(self, request, response):
+        response = super().add_response_headers(request, response)
+        if getattr(request, "_cors_enabled", False):
+            # Written as the original API spelled it (the library writes it lower-case).
+            value = response.get(ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+            del response[ACCESS_CONTROL_ALLOW_ORIGIN]
+            response["Access-Control-Allow-Origin"] = value
         return response
 
 
@@ -34,43 +81,67 @@ class ApiMethodMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method not in SAFE_METHODS and _is_api_path(request.path):
-            response = HttpResponse("Method not allowed", status=405,
-                                    content_type="text/plain; charset=utf-8")
+        if request.method not in SAFE_METHODS and not is_admin_route(request):
+            response = _plain("Method not allowed", 405)
             response["Allow"] = "GET, HEAD, OPTIONS"
             return response
         return self.get_response(request)
 
 
 class ApiRateLimitMiddleware:
-    """Per-IP request budget (``RATELIMIT_RATE``, e.g. ``120/m``) held in the shared cache."""
+    """Per-IP request budgets held in the shared cache: ``RATELIMIT_RATE`` (e.g. ``120/m``)
+    on every route but the admin's, ``ADMIN_LOGIN_RATE`` on posts of the admin's login form.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.RATELIMIT_ENABLE and _is_api_path(request.path) and is_ratelimited(
-            request, group="api", key="ip", rate=settings.RATELIMIT_RATE, increment=True
-        ):
-            response = HttpResponse("Rate limited", status=503,
-                                    content_type="text/plain; charset=utf-8")
-            # The window's length is an upper bound on the wait, and needs no private API.
-            response["Retry-After"] = str(_period_seconds(settings.RATELIMIT_RATE))
-            return response
+        if settings.RATELIMIT_ENABLE:
+            limited = self._limited(request)
+            if limited is not None:
+                return limited
         return self.get_response(request)
 
+    def _limited(self, request) -> HttpResponse | None:
+        match = resolved_route(request)
+        if match is not None and ADMIN_NAMESPACE in match.namespaces:
+            if match.view_name != ADMIN_LOGIN_ROUTE or request.method != "POST":
+                return None
+            wait = retry_after_if_limited(request, "admin-login", settings.ADMIN_LOGIN_RATE)
+            if wait is None:
+                return None
+            response = _plain(f"Too many login attempts. Try again in {wait} seconds.", 429)
+        else:
+            if match is not None and getattr(match.func, "rate_limit_exempt", False):
+                return None
+            wait = retry_after_if_limited(request, "api", settings.RATELIMIT_RATE)
+            if wait is None:
+                return None
+            response = _plain("Rate limited", 503)
+        response["Retry-After"] = str(wait)
+        return response
 
-def _period_seconds(rate: str) -> int:
-    count, _, unit = rate.partition("/")
-    digits = "".join(ch for ch in unit if ch.isdigit()) or "1"
-    return int(digits) * PERIOD_SECONDS[unit.lstrip("0123456789")[:1].lower()]
+
+def retry_after_if_limited(request, group: str, rate: str) -> int | None:
+    """Count this request against the client's budget; ``None`` while within it, else the
+    whole seconds until the client's current window ends and the count starts over.
+
+    django-ratelimit's windows are fixed (aligned to the epoch, shifted per client) and its
+    count key changes once the clock passes the window's last second, ``time_left`` away.
+    """
+    usage = get_usage(request, group=group, key="ip", rate=rate, increment=True)
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(1, usage["time_left"] + 1)
 
 
 def client_ip(request) -> str:
     """The client's address for rate limiting, through ``TRUSTED_PROXY_COUNT`` proxies.
 
     Only the addresses that trusted proxies appended are believed: a client can put
-    anything at the left of its own X-Forwarded-For.
+    anything at the left of its own X-Forwarded-For, and with no trusted proxy the header
+    is ignored altogether.
     """
     proxies = settings.TRUSTED_PROXY_COUNT
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")

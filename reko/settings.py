@@ -12,13 +12,20 @@ from reko.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", True)
+# Safe when a variable is forgotten: DEBUG is off unless asked for (`make run` asks), and
+# then a SECRET_KEY is required and no host is served that ALLOWED_HOSTS does not name.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for local development)")
     SECRET_KEY = "dev-only-insecure-key"
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "*" if DEBUG else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+# Error pages and reports never show these settings or request variables (the debug page
+# lists both), and any of their values found elsewhere in a page is masked too.
+DEFAULT_EXCEPTION_REPORTER = "reko.debug.SecretsMaskingReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "reko.debug.SecretsHidingFilter"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -34,12 +41,13 @@ INSTALLED_APPS = [
     "recommendations",
 ]
 
+# SecurityMiddleware first and CORS next, so that the early answers of the two API rules
+# (405, 503) get their headers too.
 MIDDLEWARE = [
-    "reko.middleware.AllowAnyOriginMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "reko.middleware.ApiCorsMiddleware",
     "reko.middleware.ApiMethodMiddleware",
     "reko.middleware.ApiRateLimitMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -71,6 +79,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'reko.sqlite3'}"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A reused connection is checked at the start of each request, so a worker's
+        # first request after a database restart does not fail on a dead connection.
+        conn_health_checks=True,
     )
 }
 # Lets several checkouts run their suites against one PostgreSQL server at once.
@@ -114,13 +125,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Reko API", "VERSION": "1.0.0"}
 
-# The contract wants the header on every response, preflight included.
+# The contract wants the header on every API response, preflight included
+# (reko.middleware.ApiCorsMiddleware: every route but the admin's).
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 
-# Client request rate limit, per IP, on the API routes (not the admin).
+# Client request rate limit, per IP, on every route but the admin's (reko/middleware.py),
+# and a tighter one on posts of the admin's login form.
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_RATE = env_str("RATELIMIT_RATE", "120/m")
+ADMIN_LOGIN_RATE = env_str("ADMIN_LOGIN_RATE", "10/m")
 RATELIMIT_USE_CACHE = "default"
 # Behind N reverse proxies (a PaaS router, nginx), the client is the N-th address from the
 # right of X-Forwarded-For; 0 trusts only the socket's address.

@@ -192,7 +192,7 @@ def test_a_failure_outside_the_views_is_a_json_500_too(known, monkeypatch):
     def cache_down(*args, **kwargs):
         raise ConnectionError("cache is down")
 
-    monkeypatch.setattr(middleware, "is_ratelimited", cache_down)
+    monkeypatch.setattr(middleware, "get_usage", cache_down)
     response = Client(raise_request_exception=False).get("/known_user/similar")
     assert_error(response, 500, "InternalError")
 
