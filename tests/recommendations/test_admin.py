@@ -21,17 +21,23 @@ def fast_passwords(settings):
 
 @pytest.fixture
 def rows(client):
-    parent = AnimeFactory(id=1, title="Parent Show")
-    AnimeFactory(id=2, title="Sequel Show", parent=parent)
+    parent = AnimeFactory(id=1, title="Parent Show", airing_status="finished_airing")
+    AnimeFactory(id=2, title="Sequel Show", parent=parent, rating="r",
+                 airing_status="currently_airing")
     user = MalUserFactory(username="req_user", hash=0xFEDC_BA98_7654_3210)
     amy = MalUserFactory(username="amy", hash=0xFEDC_BA98_7654_3211)
     ListEntryFactory(user=user, anime=parent)
-    ListEntryFactory(user=amy, anime=parent)
+    ListEntryFactory(user=amy, anime=parent, status="watching", episodes_watched=3)
+    ListEntryFactory(user=amy, anime=Anime.objects.get(id=2))
+    ListEntry.objects.create(user=amy, anime_id=424243, status="completed", score=5,
+                             updated_at=timezone.now())
     # An entry of an anime the catalog does not know must not break the pages.
     ListEntry.objects.create(user=user, anime_id=424242, status="completed", score=3,
                              updated_at=timezone.now())
     json_ok(client.get("/req_user/similar"))  # stores the snapshot
+    json_ok(client.get("/amy/similar"))
     IndexChange.objects.create(kind=IndexChange.Kind.USER, object_id=user.id)
+    IndexChange.objects.create(kind=IndexChange.Kind.ANIME, object_id=2)
     Group.objects.create(name="editors")
     return user
 
@@ -64,16 +70,50 @@ def test_the_snapshot_page_lists_the_neighbours(admin_client, rows):
     assert "1. amy (" in page
 
 
-@pytest.mark.parametrize("model, query", [
-    (MalUser, "q=req"), (MalUser, "o=3"), (Anime, "q=Sequel"), (Anime, "q=2"),
-    (Anime, "rating__exact=pg_13"), (Anime, "airing_status__exact=finished_airing"),
-    (ListEntry, "status__exact=completed"), (ListEntry, "q=amy"), (ListEntry, "o=3"),
-    (SimilaritySnapshot, "q=req"), (IndexChange, "kind__exact=user"),
+# What identifies a row of each model on its changelist.
+ROW_KEY = {
+    MalUser: lambda u: u.username,
+    Anime: lambda a: a.id,
+    ListEntry: lambda e: (e.user.username, e.anime_id),
+    SimilaritySnapshot: lambda s: s.user.username,
+    IndexChange: lambda c: (c.kind, c.object_id),
+}
+
+
+@pytest.mark.parametrize("model, query, shown", [
+    (MalUser, "q=req", ["req_user"]),
+    (MalUser, "o=3", ["req_user", "amy"]),  # by entry count: 2, then 3
+    (MalUser, "o=-3", ["amy", "req_user"]),
+    (Anime, "q=Sequel", [2]),
+    (Anime, "q=2", [2]),  # an exact id
+    (Anime, "rating__exact=pg_13", [1]),
+    (Anime, "airing_status__exact=currently_airing", [2]),
+    (ListEntry, "status__exact=watching", [("amy", 1)]),
+    (ListEntry, "q=amy", [("amy", 1), ("amy", 2), ("amy", 424243)]),
+    (ListEntry, "score__exact=3", [("req_user", 424242)]),
+    (SimilaritySnapshot, "q=req", ["req_user"]),
+    (IndexChange, "kind__exact=anime", [("anime", 2)]),
 ])
-def test_search_filters_and_sorting_answer_200(admin_client, rows, model, query):
+def test_search_filters_and_sorting_show_the_matching_rows(admin_client, rows, model, query,
+                                                           shown):
     meta = model._meta
     url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
-    assert admin_client.get(f"{url}?{query}").status_code == 200
+    response = admin_client.get(f"{url}?{query}")
+    assert response.status_code == 200
+    listed = [ROW_KEY[model](row) for row in response.context["cl"].result_list]
+    if "o=" in query:
+        assert listed == shown
+    else:
+        assert sorted(listed) == sorted(shown)
+
+
+def test_sorting_list_entries_by_anime_title_lists_every_entry(admin_client, rows):
+    # The title is annotated from the catalog; an entry of an unknown anime has none.
+    response = admin_client.get(reverse("admin:users_listentry_changelist") + "?o=3")
+    assert response.status_code == 200
+    listed = sorted(ROW_KEY[ListEntry](e) for e in response.context["cl"].result_list)
+    assert listed == [("amy", 1), ("amy", 2), ("amy", 424243), ("req_user", 1),
+                      ("req_user", 424242)]
 
 
 def test_the_user_page_shows_the_hash_in_hex_and_the_neighbour_snapshot(admin_client, rows):

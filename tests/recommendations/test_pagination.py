@@ -121,12 +121,46 @@ def test_a_page_that_is_not_a_number_is_invalid(client, many_anime, path):
     assert_error(client.get(path), 400, "InvalidQuery")
 
 
-def test_batch_is_clamped_to_1_40(client, many_anime):
+def test_batch_is_clamped_from_below_to_1(client, many_anime):
     many_anime(3)
-    assert [i["id"] for i in json_ok(client.get("/req_user/recommendations?batch=0"))["data"]]
-    assert json_ok(client.get("/req_user/recommendations?batch=-5"))["data"]
-    assert json_ok(client.get("/req_user/random?batch=0"))["data"]
-    assert json_ok(client.get("/req_user/recommendations?batch=41"))["data"] == []
+    first = json_ok(client.get("/req_user/recommendations?batch=1"))["data"]
+    assert [i["id"] for i in first] == [3, 2, 1]  # higher score first (scores 4, 3, 2)
+    for batch in ("0", "-5"):
+        assert json_ok(client.get(f"/req_user/recommendations?batch={batch}"))["data"] == first
+    assert {i["id"] for i in json_ok(client.get("/req_user/random?batch=0"))["data"]} \
+        == {1, 2, 3}
+
+
+@pytest.fixture
+def forty_batches():
+    """The requester and 1,300 neighbours (40 batches of 32 and more), each with an anime
+    of their own: a batch's recommendations name exactly its 32 users' anime."""
+    MalUserFactory(username="req_user", hash=REQUESTER_HASH)
+    users = MalUser.objects.bulk_create(
+        MalUser(username=f"n_{i:04d}", hash=REQUESTER_HASH | (i + 1)) for i in range(1300))
+    Anime.objects.bulk_create(Anime(id=u.id, title=f"A{u.id}", mean=7.0) for u in users)
+    now = timezone.now()
+    ListEntry.objects.bulk_create(
+        ListEntry(user=u, anime_id=u.id, status="completed", score=8, episodes_watched=1,
+                  updated_at=now) for u in users)
+
+
+def _batch_anime(client, route, batch):
+    pages = (1, 2) if route == "recommendations" else (None,)
+    ids = set()
+    for page in pages:
+        query = f"?batch={batch}" + (f"&page={page}" if page else "")
+        ids |= {item["id"] for item in json_ok(client.get(f"/req_user/{route}{query}"))["data"]}
+    return ids
+
+
+@pytest.mark.parametrize("route", ["recommendations", "random"])
+def test_batch_is_clamped_from_above_to_40(client, forty_batches, route):
+    last = _batch_anime(client, route, 40)
+    assert len(last) == 32  # one anime from each of the 32 users of batch 40
+    assert last.isdisjoint(_batch_anime(client, route, 39))
+    for batch in (41, 100_000):
+        assert _batch_anime(client, route, batch) == last
 
 
 @pytest.mark.parametrize("query, current", [
