@@ -14,7 +14,6 @@ from tests.mal.fake_mal import anime_json
 from users.models import ListEntry, MalUser
 from reko.exceptions import HashFailed
 from users import services
-from users.services import hashes_for_users
 from users.sync import mal_user_sync
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +118,13 @@ def test_request_missing_anime_fills_the_catalog_links_parents_and_rehashes(fake
     assert two.parent_id == 1 and two.relations_checked_at is not None
     assert Anime.objects.get(id=1).relations_checked_at is not None
     eve.refresh_from_db()
-    assert eve.hash == hashes_for_users([eve.id])[eve.id] != old_hash
+    # Before, only anime 1 was in the catalog, with Action (slot 3) alone: bit 3.
+    # Now anime 1 (scored 8: +9) has pg_13 (slot 0), 12 eps (1), 2015 (2), Action (3),
+    # Comedy (6); anime 2 (scored 9: +10) slots 0, 1, 2, Fantasy (4), Drama (10),
+    # Romance (11); anime 3 is unknown to MAL. Counters 19, 19, 19, 9, 10, 0, 9, 0, 0, 0,
+    # 10, 10, 0...: bits 2, 4, 6 and 11.
+    assert old_hash == 1 << 60
+    assert eve.hash == 1 << 61 | 1 << 59 | 1 << 57 | 1 << 52
     fake_mal.log.clear()
     assert "0 requested" in run("request_missing_anime")  # twice is safe, and cheap
     assert fake_mal.requests() == []
@@ -186,7 +191,8 @@ def test_import_mal_export_stores_a_gzipped_list(tmp_path, fake_mal):
 
     user = MalUser.objects.get(username="private_fan")
     assert "Imported private_fan: 3 list entries" in out
-    assert user.hash == hashes_for_users([user.id])[user.id] and user.list_synced_at is None
+    # Only anime 1 counts (completed, scored 9: +10 on Comedy, slot 6): bit 6.
+    assert user.hash == 1 << 57 and user.list_synced_at is None
     assert dict(user.entries.values_list("anime_id", "status")) == {
         1: "completed", 2: "on_hold", 3: "plan_to_watch"}
     assert user.entries.get(anime_id=1).updated_at == dt.datetime(2020, 1, 1,

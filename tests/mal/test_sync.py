@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from recommendations.models import Anime
 from tests.mal.conftest import T0, make_list
+from tests.mal.expected import expected_hash, expected_similarity
 from tests.mal.fake_mal import anime_json, list_item
 from users.models import ListEntry, MalUser
-from users.services import hashes_for_users
 from users.sync import LOCK_KEY, mal_user_sync, user_for_request
 
 pytestmark = pytest.mark.django_db
@@ -52,9 +52,11 @@ def test_a_new_user_is_fetched_whole_on_their_first_request(fake_mal, api):
 
     assert response.status_code == 200, response.content
     user = MalUser.objects.get(username="newcomer")
-    assert response.json()["requester"] == {"username": "newcomer", "hash": user.hash_hex}
+    hash_hex = format(expected_hash(fake_mal.lists["newcomer"]), "02x")
+    assert response.json()["requester"] == {"username": "newcomer", "hash": hash_hex}
     assert ListEntry.objects.filter(user=user).count() == 2500
-    assert user.hash == hashes_for_users([user.id])[user.id] and user.list_synced_at and user.full_synced_at
+    assert user.hash == expected_hash(fake_mal.lists["newcomer"])
+    assert user.list_synced_at and user.full_synced_at
     assert len(fake_mal.requests("/v2/users/newcomer/animelist")) == 3
 
 
@@ -71,7 +73,9 @@ def test_node_fields_create_catalog_rows_that_the_hash_counts(fake_mal):
         "Fresh", dt.date(2021, 1, 1), 13, "r", 8.1, [1, 62], "currently_airing", "ona",
         "https://cdn.example/77.jpg")
     assert row.relations_checked_at is None  # request_missing_anime reads its relations
-    assert user.hash == hashes_for_users([user.id])[user.id] != 0
+    # Scored 9: slots 1 (13 eps), 3 (Action), 7 (r), 9 (2018+) and 30 (Isekai) hold 10,
+    # their right neighbours 0: bits 1, 3, 7, 9 and 30 from the top.
+    assert user.hash == 0x5140_0002_0000_0000 == expected_hash(fake_mal.lists["bob"])
 
 
 def test_known_anime_rows_are_not_rewritten_by_a_list(fake_mal):
@@ -90,7 +94,9 @@ def test_a_stale_user_is_refreshed_incrementally(fake_mal, api):
     before_full = user.full_synced_at
     items = fake_mal.lists["alice"]
     items[3]["list_status"].update(score=10, updated_at=(T0 + dt.timedelta(hours=1)).isoformat())
-    items.append(list_item(anime_json(9000), score=7, updated_at=T0 + dt.timedelta(hours=2)))
+    # An Isekai show (slot 30, empty so far): it sets a bit of its own.
+    items.append(list_item(anime_json(9000, genres=(62,)), score=7,
+                           updated_at=T0 + dt.timedelta(hours=2)))
     fake_mal.log.clear()
 
     response = api.get("/alice/recommendations")
@@ -103,7 +109,7 @@ def test_a_stale_user_is_refreshed_incrementally(fake_mal, api):
     user.refresh_from_db()
     assert user.full_synced_at == before_full
     assert timezone.now() - user.list_synced_at < dt.timedelta(minutes=1)
-    assert user.hash == hashes_for_users([user.id])[user.id]
+    assert user.hash == expected_hash(items) == expected_hash(make_list(2500)) | 1 << 33
 
 
 def test_a_fresh_user_is_not_refreshed(fake_mal, api):
@@ -203,17 +209,18 @@ def test_persistent_500_is_a_json_503_for_a_new_user(fake_mal, api):
     assert not MalUser.objects.exists() and not Anime.objects.exists()
 
 
-def test_persistent_500_serves_a_known_user_from_the_stored_copy(fake_mal, api):
+def test_persistent_500_serves_a_known_user_from_the_stored_copy(fake_mal, api, settings):
     stored_user("alice", synced_days_ago=4, fake=fake_mal)
     fake_mal.lists["alice"].append(list_item(anime_json(99), updated_at=T0 + dt.timedelta(days=1)))
     fake_mal.fail("/v2/users/alice", 500)
     before = snapshot()
+    fake_mal.log.clear()
 
     response = api.get("/alice/similar")
 
     assert response.status_code == 200
     assert snapshot() == before
-    assert len(fake_mal.requests("/v2/users/alice")) > 1  # the retries were made
+    assert len(fake_mal.requests("/v2/users/alice")) == settings.MAL_MAX_RETRIES + 1 == 3
 
 
 def test_throttling_after_retries_is_a_json_503_with_retry_after(fake_mal, api):
@@ -336,7 +343,11 @@ def test_a_never_seen_user_gets_recommendations_similar_users_and_comparisons(fa
     response = api.get("/rookie/compare/mentor")
     assert response.status_code == 200, response.content
     compare = response.json()["data"]
-    assert compare["username"] == "mentor" and 0 <= compare["similarity"] <= 100
+    mentor_hash = expected_hash(fake_mal.lists["mentor"])
+    rookie_hash = expected_hash(fake_mal.lists["rookie"])
+    assert mentor_hash != rookie_hash
+    assert compare == {"username": "mentor", "hash": format(mentor_hash, "02x"),
+                       "similarity": expected_similarity(mentor_hash, rookie_hash)}
     assert len(fake_mal.requests("/v2/users/rookie/")) == 1  # fetched once, then stored
 
 
