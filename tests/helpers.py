@@ -50,3 +50,13 @@ def assert_error(response, status: int, error_id: str) -> dict:
     assert body["code"] == status and body["id"] == error_id
     assert isinstance(body["message"], str) and body["message"]
     return body
+
+
+def stored_rows() -> dict:
+    """Every row a request or command could write: compare before and after a failure
+    to check that it changed nothing."""
+    from recommendations.models import Anime, IndexChange, SimilaritySnapshot
+    from users.models import ListEntry, MalUser
+
+    return {model.__name__: list(model.objects.order_by("pk").values())
+            for model in (MalUser, ListEntry, Anime, SimilaritySnapshot, IndexChange)}

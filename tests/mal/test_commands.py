@@ -9,6 +9,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from recommendations.models import Anime
+from tests.factories import AnimeFactory, ListEntryFactory, MalUserFactory
+from tests.helpers import stored_rows
 from tests.mal.conftest import make_list
 from tests.mal.fake_mal import anime_json
 from users.models import ListEntry, MalUser
@@ -34,6 +36,18 @@ def snapshot() -> tuple:
 def age(name: str, days: float) -> None:
     when = timezone.now() - dt.timedelta(days=days)
     MalUser.objects.filter(username=name).update(list_synced_at=when, full_synced_at=when)
+
+
+@pytest.fixture
+def some_rows():
+    """What every command could touch: a stale MAL user with an entry of an airing anime
+    whose relations were never read, and one of an anime the catalog lacks."""
+    old = timezone.now() - dt.timedelta(days=40)
+    alice = MalUserFactory(username="alice", list_synced_at=old, full_synced_at=old)
+    airing = AnimeFactory(id=1, airing_status="currently_airing")
+    ListEntryFactory(user=alice, anime=airing)
+    ListEntry.objects.create(user=alice, anime_id=99, status="completed", score=7,
+                             updated_at=old)
 
 
 # --- sync_users / update_old_users ------------------------------------------------------
@@ -270,22 +284,24 @@ def test_a_malformed_export_names_the_record_and_writes_nothing(tmp_path, rows, 
     ('<!DOCTYPE lol [<!ENTITY a "aaaa">]><myanimelist/>', "document type"),
     ("<other/>", "root element"),
 ])
-def test_an_unreadable_export_writes_nothing(tmp_path, content, message):
+def test_an_unreadable_export_writes_nothing(tmp_path, content, message, some_rows):
     path = tmp_path / "export.xml"
     path.write_text(content)
+    before = stored_rows()
 
     with pytest.raises(CommandError, match=message):
         run("import_mal_export", str(path))
-    assert not MalUser.objects.exists()
+    assert stored_rows() == before
 
 
-def test_an_export_with_nothing_watched_is_refused(tmp_path):
+def test_an_export_with_nothing_watched_is_refused(tmp_path, some_rows):
     path = tmp_path / "export.xml"
     path.write_text(export_xml("lazy", [(1, "Plan to Watch", 0)]))
+    before = stored_rows()
 
     with pytest.raises(CommandError, match="no watched anime"):
         run("import_mal_export", str(path))
-    assert not MalUser.objects.exists() and not ListEntry.objects.exists()
+    assert stored_rows() == before
 
 
 # --- import_catalog ---------------------------------------------------------------------
@@ -348,9 +364,11 @@ def test_a_malformed_catalog_names_the_record_and_writes_nothing(tmp_path, name,
     assert snapshot() == before
 
 
-def test_import_catalog_reports_a_missing_file(tmp_path):
+def test_import_catalog_reports_a_missing_file(tmp_path, some_rows):
+    before = stored_rows()
     with pytest.raises(CommandError, match="Nothing imported"):
         run("import_catalog", str(tmp_path / "nope.csv"))
+    assert stored_rows() == before
 
 
 def test_sync_users_fetches_an_imported_user_in_full_from_mal(tmp_path, fake_mal):
@@ -367,17 +385,21 @@ def test_sync_users_fetches_an_imported_user_in_full_from_mal(tmp_path, fake_mal
     assert user.list_synced_at is not None and user.full_synced_at is not None
 
 
-def test_sync_users_reports_an_invalid_name(fake_mal):
+def test_sync_users_reports_an_invalid_name(fake_mal, some_rows):
+    before = stored_rows()
     with pytest.raises(CommandError, match="InvalidUsername"):
         run("sync_users", "no spaces allowed")
+    assert stored_rows() == before and fake_mal.requests() == []
 
 
 @pytest.mark.parametrize("command", [
     ["sync_users", "alice"], ["update_old_users"], ["update_airing_anime"],
     ["request_missing_anime"],
 ])
-def test_mal_commands_say_when_mal_is_not_configured(settings, command):
+def test_mal_commands_say_when_mal_is_not_configured(settings, command, some_rows):
     settings.MAL_CLIENT_ID = ""
+    before = stored_rows()
 
     with pytest.raises(CommandError, match="MAL_CLIENT_ID"):
         run(*command)
+    assert stored_rows() == before

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from recommendations.models import Anime
 from tests.mal.conftest import T0, make_list
+from tests.helpers import stored_rows
 from tests.mal.expected import expected_hash, expected_similarity
 from tests.mal.fake_mal import anime_json, list_item
 from users.models import ListEntry, MalUser
@@ -166,10 +167,12 @@ def test_private_and_unknown_users_are_errors_and_forgotten(fake_mal, api, setup
     (lambda fake: None, 404, "UserNotFound"),
 ])
 def test_unknown_private_or_missing_users_are_not_stored(fake_mal, api, setup, status, error_id):
+    stored_user("alice", synced_days_ago=1, fake=fake_mal)
     setup(fake_mal)
+    before = stored_rows()
 
     error_of(api.get("/nobody/random"), status, error_id)
-    assert not MalUser.objects.exists()
+    assert stored_rows() == before
 
 
 @pytest.mark.parametrize("items", [
@@ -224,25 +227,32 @@ def test_persistent_500_serves_a_known_user_from_the_stored_copy(fake_mal, api, 
 
 
 def test_throttling_after_retries_is_a_json_503_with_retry_after(fake_mal, api):
+    fake_mal.add_user("bob", make_list(3))
     fake_mal.fail("/v2/users/bob", 429, retry_after=120)
+    before = stored_rows()
 
     response = api.get("/bob/similar")
     error_of(response, 503, "MALRateLimited")
     assert response["Retry-After"] == "120"
+    assert stored_rows() == before
 
 
 def test_a_timeout_is_a_json_503_and_a_known_user_is_still_served(fake_mal, api, settings):
     settings.MAL_READ_TIMEOUT = 0.2
     settings.MAL_MAX_RETRIES = 0
     fake_mal.add_user("slowpoke", make_list(2))
+    before_any = stored_rows()
     fake_mal.slow["/v2/users/"] = 1.0
     error_of(api.get("/slowpoke/similar"), 503, "MALUnavailable")
+    assert stored_rows() == before_any
 
     fake_mal.slow.clear()
     stored_user("alice", synced_days_ago=4, fake=fake_mal)
     fake_mal.slow["/v2/users/"] = 1.0
     fake_mal.log.clear()
+    before = snapshot()  # the user's rows (serving them stores a neighbour snapshot)
     assert api.get("/alice/similar").status_code == 200
+    assert snapshot() == before
     assert len(fake_mal.requests("/v2/users/alice")) == 1  # the refresh was tried
 
 
@@ -352,19 +362,23 @@ def test_a_never_seen_user_gets_recommendations_similar_users_and_comparisons(fa
 
 
 def test_mal_refusing_our_client_id_is_a_502(fake_mal, api, settings):
+    fake_mal.add_user("bob", make_list(3))
     settings.MAL_CLIENT_ID = "revoked-client-id"  # the fake answers 401 to it
 
     error_of(api.get("/bob/similar"), 502, "MALUnavailable")
+    assert stored_rows() == {name: [] for name in stored_rows()}
     assert len(fake_mal.requests()) == 1  # not retried
 
 
 def test_mal_down_with_retry_after_passes_it_on(fake_mal, api):
+    fake_mal.add_user("bob", make_list(3))
     fake_mal.fail("/v2/users/bob", 503, retry_after=90)
 
     response = api.get("/bob/similar")
 
     error_of(response, 503, "MALUnavailable")
     assert response["Retry-After"] == "90"
+    assert stored_rows() == {name: [] for name in stored_rows()}
 
 
 def test_a_request_stops_waiting_for_another_fetch_of_the_same_user(fake_mal, api, settings):

@@ -3,7 +3,7 @@ every response must carry, plain-text ones included."""
 import pytest
 
 from tests.factories import AnimeFactory, ListEntryFactory, MalUserFactory
-from tests.helpers import assert_error, json_ok
+from tests.helpers import assert_error, json_ok, stored_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -35,37 +35,47 @@ def known(db):
     return user
 
 
+@pytest.fixture
+def changes_nothing(known):
+    """The test's requests must leave every stored row as it was (no user fetched or
+    forgotten, no neighbour snapshot stored): checked after the test."""
+    before = stored_rows()
+    yield
+    assert stored_rows() == before
+
+
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("name", BAD_NAMES)
-def test_it_rejects_an_invalid_username(client, route, name):
+def test_it_rejects_an_invalid_username(client, changes_nothing, route, name):
     response = client.get(route.format(u=name, o="other_user"))
     assert_error(response, 400, "InvalidUsername")
 
 
 @pytest.mark.parametrize("route", OTHER_ROUTES)
 @pytest.mark.parametrize("name", BAD_NAMES)
-def test_it_rejects_an_invalid_other_username_before_fetching_anyone(client, route, name):
+def test_it_rejects_an_invalid_other_username_before_fetching_anyone(client, changes_nothing,
+                                                                     route, name):
     # The requester is unknown (it would need MyAnimeList); the bad other name wins.
     response = client.get(route.format(u="never_seen", o=name))
     assert_error(response, 400, "InvalidUsername")
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_an_invalid_username_wins_over_a_bad_query(client, route):
+def test_an_invalid_username_wins_over_a_bad_query(client, changes_nothing, route):
     response = client.get(route.format(u="x", o="other_user") + "?page=abc&batch=abc")
     assert_error(response, 400, "InvalidUsername")
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_an_unknown_user_without_mal_access_is_a_503_saying_how_to_configure(client, known,
-                                                                             route):
+def test_an_unknown_user_without_mal_access_is_a_503_saying_how_to_configure(
+        client, changes_nothing, route):
     response = client.get(route.format(u="never_seen", o="other_user"))
     body = assert_error(response, 503, "MALUnavailable")
     assert "MAL_CLIENT_ID" in body["message"]
 
 
 @pytest.mark.parametrize("route", OTHER_ROUTES)
-def test_an_unknown_other_user_without_mal_access_is_a_503(client, known, route):
+def test_an_unknown_other_user_without_mal_access_is_a_503(client, changes_nothing, route):
     response = client.get(route.format(u="known_user", o="never_seen"))
     assert_error(response, 503, "MALUnavailable")
 
@@ -81,12 +91,14 @@ def test_an_unknown_other_user_without_mal_access_is_a_503(client, known, route)
     ("/known_user/random", "batch=1.5"),
     ("/known_user/random", "batch=two"),
 ])
-def test_a_query_value_that_is_not_an_integer_is_invalid(client, known, route, query):
+def test_a_query_value_that_is_not_an_integer_is_invalid(client, changes_nothing, route,
+                                                          query):
     assert_error(client.get(f"{route}?{query}"), 400, "InvalidQuery")
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_a_bad_query_is_rejected_before_fetching_an_unknown_user(client, route):
+def test_a_bad_query_is_rejected_before_fetching_an_unknown_user(client, changes_nothing,
+                                                                  route):
     response = client.get(route.format(u="never_seen", o="other_user") + "?page=x&batch=x")
     if "compare" in route:  # compare takes no query
         assert_error(response, 503, "MALUnavailable")
@@ -97,8 +109,10 @@ def test_a_bad_query_is_rejected_before_fetching_an_unknown_user(client, route):
 @pytest.mark.parametrize("route", ROUTES)
 def test_a_stored_user_without_a_hash_has_an_empty_list(client, known, route):
     MalUserFactory(username="only_planned", hash=None)
+    before = stored_rows()
     response = client.get(route.format(u="only_planned", o="other_user"))
     assert_error(response, 422, "EmptyUserList")
+    assert stored_rows() == before
 
 
 @pytest.mark.parametrize("path", ["/", "/nope", "/known_user", "/known_user/nope",
@@ -115,7 +129,7 @@ def test_an_unknown_route_is_a_plain_text_404(client, known, path):
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 @pytest.mark.parametrize("path", ["/version", "/known_user/similar",
                                   "/known_user/recommendations", "/nope"])
-def test_other_methods_are_a_plain_text_405(client, known, method, path):
+def test_other_methods_are_a_plain_text_405(client, changes_nothing, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 405
     assert response["Content-Type"].startswith("text/plain")
