@@ -1,9 +1,11 @@
-"""Run by test_two_processes_stay_within_the_budget: N anime requests from its own process.
+"""Run by test_two_processes_share_the_budget: COUNT anime requests from its own process,
+on a simulated clock frozen at START (moving only by the budget's sleeps); prints the
+simulated start time of each request as JSON.
 
-Usage: budget_worker.py START_EPOCH COUNT (waits until START_EPOCH so both start together).
+Usage: budget_worker.py START COUNT
 """
+import json
 import sys
-import time
 
 import django
 
@@ -11,7 +13,21 @@ django.setup()
 
 from users import mal_client  # noqa: E402
 
-start_at, count = float(sys.argv[1]), int(sys.argv[2])
-time.sleep(max(0.0, start_at - time.time()))
+from tests.mal.clock import SimulatedClock  # noqa: E402
+
+start, count = float(sys.argv[1]), int(sys.argv[2])
+clock = SimulatedClock(start)
+mal_client.time = clock
+starts = []
+take = mal_client.budget_take
+
+
+def taking():
+    take()
+    starts.append(clock.time())
+
+
+mal_client.budget_take = taking
 for _ in range(count):
     mal_client.anime_details(1)
+print(json.dumps(starts))

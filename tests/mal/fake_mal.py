@@ -5,13 +5,12 @@ paging with absolute ``paging.next`` URLs, node fields as asked in ``fields``) a
 ``GET /v2/anime/{id}`` (with ``related_anime`` when asked), answers 403 for private users
 and 404 for unknown ones, checks ``X-MAL-CLIENT-ID``, plays scripted failures (429 with
 ``Retry-After``, 5xx, persistent or a given number of times), can be slow on chosen paths,
-and logs every request so tests can count them and find the busiest second.
+and logs every request so tests can count them.
 """
 import datetime as dt
 import json
 import threading
 import time
-from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -96,23 +95,6 @@ class FakeMal:
     def requests(self, prefix: str = "") -> list[str]:
         with self.lock:
             return [path for _, path in self.log if path.startswith(prefix)]
-
-    def busiest_second(self) -> int:
-        """The most requests received within one calendar second."""
-        with self.lock:
-            counts = Counter(int(t) for t, _ in self.log)
-        return max(counts.values(), default=0)
-
-    def max_in_window(self, seconds: float) -> int:
-        """The most requests received within any sliding window of ``seconds``."""
-        with self.lock:
-            times = sorted(t for t, _ in self.log)
-        best, start = 0, 0
-        for end, t in enumerate(times):
-            while t - times[start] >= seconds:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
 
     # --- serving --------------------------------------------------------------------
 

@@ -1,16 +1,17 @@
 """The MAL client against the fake MAL over a real socket (issue 3)."""
 import datetime as dt
+import json
 import math
 import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 
+from tests.mal.clock import SimulatedClock, most_in_window, record_request_starts
 from tests.mal.conftest import T0, make_list
 from tests.mal.fake_mal import anime_json, list_item
 from users import mal_client
@@ -101,15 +102,18 @@ def test_unknown_and_private_users_of_the_fake(fake_mal):
         mal_client.user_animelist("nobody")
 
 
-def test_it_retries_429_honouring_retry_after_then_succeeds(fake_mal):
+def test_it_retries_429_honouring_retry_after_then_succeeds(fake_mal, settings, monkeypatch):
+    settings.MAL_REQUESTS_PER_SECOND = 0  # no budget: the only sleeps are the retries'
+    clock = SimulatedClock(1_000_000.0)
+    monkeypatch.setattr(mal_client, "time", clock)
     fake_mal.add_user("bob", make_list(3))
     fake_mal.fail("/v2/users/bob", 429, times=2, retry_after=1)
-    started = time.monotonic()
 
     assert len(mal_client.user_animelist("bob")) == 3
 
     assert len(fake_mal.requests()) == 3
-    assert time.monotonic() - started >= 2  # waited Retry-After twice
+    # Retry-After (1 s) outweighs the backoff (0.01 s, then 0.02 s) both times.
+    assert clock.sleeps == [1, 1]
 
 
 def test_it_gives_up_at_once_on_a_long_retry_after(fake_mal, settings):
@@ -188,8 +192,12 @@ def test_it_refuses_to_call_without_a_client_id(settings):
         mal_client.anime_details(1)
 
 
-def test_threads_share_the_request_budget(fake_mal, settings):
+def test_threads_share_the_request_budget(fake_mal, settings, monkeypatch):
     settings.MAL_REQUESTS_PER_SECOND = 10.0
+    # Frozen mid-slot: every request waits for a slot of its own, 0.1 s apart.
+    clock = SimulatedClock(1_000_000.05)
+    monkeypatch.setattr(mal_client, "time", clock)
+    starts = record_request_starts(monkeypatch, clock)
     fake_mal.anime[1] = anime_json(1)
 
     def work():
@@ -203,46 +211,46 @@ def test_threads_share_the_request_budget(fake_mal, settings):
         thread.join()
 
     assert len(fake_mal.requests()) == 20
-    # Starts are 0.1 s apart, so a second holds 10; the server counts arrivals, and one
-    # request delayed by a busy machine may cross into the next second: allow one. An
-    # unthrottled client would put all 20 into the first second.
-    assert fake_mal.busiest_second() <= 11
-    assert fake_mal.max_in_window(0.9) <= 11
+    assert sorted(starts) == pytest.approx([1_000_000.1 + k / 10 for k in range(20)])
+    assert most_in_window(starts, 1.0) == 10
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"),
                     reason="processes share the budget through Redis; REDIS_URL is not set")
-def test_two_processes_stay_within_the_budget(fake_mal, settings):
-    """The deployment-wide budget (2.5/s by default) holds across processes (issue 3)."""
+def test_two_processes_share_the_budget(fake_mal):
+    """The deployment-wide budget (2.5/s by default) holds across processes (issue 3):
+    two processes starting at the same (simulated) moment get interleaved slots."""
     fake_mal.anime[1] = anime_json(1)
     env = {**os.environ, "MAL_API_URL": fake_mal.url, "MAL_CLIENT_ID": fake_mal.client_id,
            "MAL_REQUESTS_PER_SECOND": "2.5", "DJANGO_SETTINGS_MODULE": "reko.settings"}
-    start_at = str(time.time() + 1.5)
-    worker = Path(__file__).with_name("budget_worker.py")
     root = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
-    processes = [subprocess.Popen([sys.executable, str(worker), start_at, "6"], env=env,
-                                  cwd=root) for _ in range(2)]
-    assert [p.wait(timeout=60) for p in processes] == [0, 0]
+    worker = Path(__file__).with_name("budget_worker.py")
+    start = 2_000_000.1  # mid-slot of 0.4 s: slots from 2,000,000.4 on
+    processes = [subprocess.Popen([sys.executable, str(worker), str(start), "6"], env=env,
+                                  cwd=root, stdout=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    outputs = [p.communicate(timeout=60)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0]
 
+    starts = [t for output in outputs for t in json.loads(output)]
     assert len(fake_mal.requests()) == 12
-    # ceil(2.5) = 3 a second, plus one arrival that a busy machine may delay across the
-    # boundary; unthrottled, the 12 requests would all land in one second.
-    assert fake_mal.busiest_second() <= 4
-    # Starts are 0.4 s apart, so 6 span two seconds.
-    assert fake_mal.max_in_window(1.8) <= 6
+    assert sorted(starts) == pytest.approx([2_000_000.4 + k * 0.4 for k in range(12)])
+    assert most_in_window(starts, 1.0) == 3  # ceil(2.5)
 
 
-def test_it_answers_rate_limited_rather_than_queue_too_long(settings):
+def test_it_answers_rate_limited_rather_than_queue_too_long(settings, monkeypatch):
     settings.MAL_REQUESTS_PER_SECOND = 100.0
     settings.MAL_BUDGET_MAX_WAIT_SECONDS = 0.05
-    first = math.ceil(time.time() * 100)
-    for slot in range(first, first + 200):  # other processes hold the next two seconds
+    clock = SimulatedClock(1_000_000.0)
+    monkeypatch.setattr(mal_client, "time", clock)
+    for slot in range(100_000_000, 100_000_000 + 200):  # others hold the next two seconds
         cache.add(mal_client.BUDGET_KEY.format(100.0, slot), 1)
 
     with pytest.raises(mal_client.MalRateLimited) as caught:
         mal_client.budget_take()
     assert caught.value.retry_after == 1
+    assert clock.sleeps == []  # refused at once, without waiting
 
 
 def test_an_entry_seen_twice_while_paging_is_kept_once(fake_mal):
