@@ -101,7 +101,8 @@ def run(*, database_url: str, names: list[str], seed: int, route_seconds: int,
     workdir.mkdir(parents=True, exist_ok=True)
     index_dir = workdir / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
-    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "RATELIMIT_ENABLE": "0",
+    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "HTTPS": "0",
+           "RATELIMIT_ENABLE": "0",
            "SECRET_KEY": "bench-only-not-secret", "ALLOWED_HOSTS": "127.0.0.1",
            "INDEX_DIR": str(index_dir), "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600"}
     env.pop("REDIS_URL", None)

@@ -65,7 +65,8 @@ def run_scale(users: int, args, log) -> dict:
     log(f"[{users:,}] generated in {out['generate']['wall_s']:.0f}s; measure engine and SQL")
     measure_file = RESULTS / f"measure-{users}.json"
     extra = ["--no-mariadb"] if args.no_mariadb else []
-    request_env = {**env, "DEBUG": "0", "RATELIMIT_ENABLE": "0", "ALLOWED_HOSTS": "testserver",
+    request_env = {**env, "DEBUG": "0", "HTTPS": "0", "RATELIMIT_ENABLE": "0",
+                   "ALLOWED_HOSTS": "testserver",
                    "SECRET_KEY": "bench-only-not-secret"}
     _python("bench.measure", "--users", str(users), "--seed", str(args.seed),
             "--samples", str(args.samples), "--sql-samples", str(args.sql_samples),

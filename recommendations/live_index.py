@@ -4,7 +4,12 @@ The database is the source of truth. Each process builds its index lazily on fir
 then keeps it current by polling the ``IndexChange`` feed at most every
 ``INDEX_POLL_SECONDS``: whichever process stores a user, every other one sees it within
 seconds. Requests read an immutable ``IndexState``; updates swap in a new one.
+
+Under gunicorn each worker builds its index in the background as soon as it starts
+(gunicorn.conf.py), so no client request waits for it; the readiness probe says "not
+ready" until then.
 """
+import logging
 import re
 import threading
 import time
@@ -13,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from recommendations.engine import index_file
@@ -21,6 +26,9 @@ from recommendations import selectors
 from recommendations.models import IndexChange, SimilaritySnapshot
 from recommendations.engine.ranking import Catalog
 from recommendations.engine.user_index import UserIndex, UserRecord
+from reko import metrics
+
+logger = logging.getLogger(__name__)
 
 SIMILAR_PAGE_SIZE = 32
 SIMILAR_MAX_PAGE = 40
@@ -57,11 +65,48 @@ def current_index() -> IndexState:
         return state
     with _lock:
         if _state is None:
+            started = time.monotonic()
             _state = build_index()
+            _log_build(len(_state.users), time.monotonic() - started)
         elif time.monotonic() - _polled_at >= settings.INDEX_POLL_SECONDS:
             _state = _apply_changes(_state)
         _polled_at = time.monotonic()
+        metrics.INDEX_USERS.set(len(_state.users))
+        metrics.INDEX_LAST_POLL.set(time.time())
         return _state
+
+
+def _log_build(users: int, seconds: float) -> None:
+    metrics.INDEX_BUILD_SECONDS.observe(seconds)
+    logger.info("Similarity index built: %d users in %.2fs", users, seconds)
+
+
+def is_built() -> bool:
+    return _state is not None
+
+
+_builder_lock = threading.Lock()
+_builder: threading.Thread | None = None
+
+
+def build_in_background() -> None:
+    """Start building the index in a thread, unless it is built or being built."""
+    global _builder
+    with _builder_lock:
+        if _state is not None or (_builder is not None and _builder.is_alive()):
+            return
+        _builder = threading.Thread(target=_build_now, name="index-build", daemon=True)
+        _builder.start()
+
+
+def _build_now() -> None:
+    try:
+        current_index()
+    except Exception:
+        logger.exception("Building the similarity index failed; the next request or "
+                         "readiness probe tries again")
+    finally:
+        connections.close_all()  # this thread's own connections
 
 
 def reset_index() -> None:

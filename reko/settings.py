@@ -37,14 +37,20 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "users",
     "recommendations",
 ]
 
-# SecurityMiddleware first and CORS next, so that the early answers of the two API rules
-# (405, 503) get their headers too.
+# Probes and the metrics scrape first: load balancers and Prometheus call them by the
+# machine's address over plain HTTP, so no host check, HTTPS redirect or rate limit. Then
+# the request log (it times everything else), SecurityMiddleware, static files, and CORS
+# next, so that the early answers of the two API rules (405, 503) get their headers too.
 MIDDLEWARE = [
+    "reko.probes.ProbeMiddleware",
+    "reko.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "reko.middleware.ApiCorsMiddleware",
     "reko.middleware.ApiMethodMiddleware",
     "reko.middleware.ApiRateLimitMiddleware",
@@ -111,8 +117,16 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files (the admin's, the API docs') are served by the app itself through
+# whitenoise: `collectstatic` (the Procfile's release step) writes them to STATIC_ROOT
+# under content-hashed names, compressed, and whitenoise serves those with far-future
+# cache headers. With DEBUG on they are served from the apps' folders, uncollected.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -124,6 +138,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Reko API", "VERSION": "1.0.0"}
+# The docs page (/docs) loads Swagger UI from our own static files, never from a CDN.
+SPECTACULAR_SETTINGS.update(SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR",
+                            REDOC_DIST="SIDECAR")
 
 # The contract wants the header on every API response, preflight included
 # (reko.middleware.ApiCorsMiddleware: every route but the admin's).
@@ -140,6 +157,22 @@ RATELIMIT_USE_CACHE = "default"
 # right of X-Forwarded-For; 0 trusts only the socket's address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 RATELIMIT_IP_META_KEY = "reko.middleware.client_ip"
+
+# HTTPS: on by default when DEBUG is off, so a deployment that forgets it stays safe;
+# HTTPS=0 serves plain HTTP (a machine of one's own, a test). TLS ends at the proxy in
+# front (TRUSTED_PROXY_COUNT > 0), which says in X-Forwarded-Proto what the client used.
+HTTPS = env_bool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+if TRUSTED_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# /metrics: with a token, only `Authorization: Bearer <token>` may read it; without one,
+# only a request from this machine that no proxy forwarded.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # MyAnimeList API v2.
 MAL_CLIENT_ID = env_str("MAL_CLIENT_ID")
@@ -169,9 +202,14 @@ INDEX_POLL_SECONDS = env_float("INDEX_POLL_SECONDS", 1.0)
 # the workers of a machine share one copy; empty keeps a private copy in each process.
 INDEX_DIR = env_str("INDEX_DIR")
 
+# One line per request (reko.request_log) and per MAL call (users.mal_client), tracebacks
+# of failures included, on stderr. django.request's own 4xx lines would repeat the
+# request line; its errors (with tracebacks) are kept.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
 }

@@ -1,10 +1,11 @@
 """Root URLs: the API first (its patterns are exact, without trailing slashes), then the
-admin and the OpenAPI schema, then the contract's plain-text 404 for everything else
-(a URL pattern rather than ``handler404``, so it holds with DEBUG on as well)."""
+admin, the OpenAPI schema and its docs page, then the contract's plain-text 404 for everything else
+(a URL pattern rather than ``handler404``, so it holds with DEBUG on as well).
+The health probes and ``/metrics`` are answered before routing (``reko.probes``)."""
 from django.contrib import admin
 from django.http import HttpResponseNotFound, JsonResponse
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reko.exceptions import ApiError, error_body
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("", include("recommendations.urls")),
     path("admin/", admin.site.urls),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^(?!admin(/|$)|static/)", not_found),
 ]
 

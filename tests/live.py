@@ -4,7 +4,7 @@ A :class:`LiveServer` is gunicorn (the Procfile's command: ``workers`` sync work
 gthread with ``threads``) or ``manage.py runserver``, started on a free 127.0.0.1 port
 with an environment the test chooses (:func:`production_env` gives DEBUG=0 with a secret
 key and allowed hosts, and nothing inherited from the test run). ``start()`` returns once
-``/version`` answers; ``stop()`` ends the server and all its workers. Its stdout and
+its liveness probe answers; ``stop()`` ends the server and all its workers. Its stdout and
 stderr go to one log file, which :meth:`LiveServer.log` reads back.
 
 The fixtures in ``tests/conftest.py`` build on it:
@@ -58,9 +58,11 @@ def clean_env(**variables: str | None) -> dict[str, str]:
 
 def production_env(database_url: str, **variables: str | None) -> dict[str, str]:
     """A production deployment: DEBUG=0, a secret key, 127.0.0.1 as the allowed host, no
-    Redis and no MAL unless given (``REDIS_URL=...``, ``MAL_API_URL=...``, ...)."""
-    return clean_env(DEBUG="0", SECRET_KEY=SECRET_KEY, ALLOWED_HOSTS="127.0.0.1,localhost",
-                     DATABASE_URL=database_url, LOG_LEVEL="WARNING", **variables)
+    Redis and no MAL unless given (``REDIS_URL=...``, ``MAL_API_URL=...``, ...). Plain
+    HTTP (HTTPS=0): no TLS proxy stands in front of a test server."""
+    defaults = dict(DEBUG="0", SECRET_KEY=SECRET_KEY, ALLOWED_HOSTS="127.0.0.1,localhost",
+                    HTTPS="0", DATABASE_URL=database_url, LOG_LEVEL="WARNING")
+    return clean_env(**{**defaults, **variables})
 
 
 def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
@@ -103,7 +105,9 @@ class LiveServer:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = START_TIMEOUT_SECONDS) -> "LiveServer":
-        """Start the server and wait (at most ``timeout``) until ``/version`` answers."""
+        """Start the server and wait (at most ``timeout``) until ``/health/live`` answers
+        (the probe answers whatever ``HTTPS`` and ``ALLOWED_HOSTS`` say, and is no request
+        a test counts)."""
         with open(self.log_path, "ab") as log:
             # A session of its own, so that stop() reaches every worker.
             self.process = subprocess.Popen(self.command, cwd=REPO, env=self.env, stdout=log,
@@ -113,13 +117,13 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                if requests.get(f"{self.url}/version", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}/health/live", timeout=1).status_code == 200:
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"server did not answer /version within {timeout} s:\n{self.log()}")
+        raise RuntimeError(f"server did not answer /health/live within {timeout} s:\n{self.log()}")
 
     def stop(self) -> None:
         """SIGTERM to the server's process group (gunicorn stops its workers gracefully),

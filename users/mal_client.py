@@ -26,6 +26,8 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
+from reko import metrics
+
 logger = logging.getLogger(__name__)
 
 LIST_PAGE_SIZE = 1000  # the largest page MAL serves for a user's list
@@ -36,6 +38,11 @@ LIST_STATUSES = ("watching", "completed", "on_hold", "dropped", "plan_to_watch")
 RATINGS = ("g", "pg", "pg_13", "r", "r+", "rx")
 AIRING_STATUSES = ("finished_airing", "currently_airing", "not_yet_aired")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Outcome labels of the calls metric by HTTP status (any other status: "http_error";
+# no answer: "timeout" or "connection_error").
+CALL_OUTCOMES = {200: "ok", 403: "forbidden", 404: "not_found", 429: "throttled",
+                 500: "server_error", 502: "server_error", 503: "server_error",
+                 504: "server_error"}
 # Per rate, so that processes configured differently during a rollout cannot misread slots.
 BUDGET_KEY = "mal:budget:{}:slot:{}"
 BUDGET_HINT_KEY = "mal:budget:{}:next"
@@ -313,7 +320,7 @@ def _get(path_or_url: str, *, params: dict | None = None):
     url = path_or_url if "://" in path_or_url else settings.MAL_API_URL.rstrip("/") + path_or_url
     attempts = max(settings.MAL_MAX_RETRIES, 0) + 1
     for attempt in range(attempts):
-        error = _attempt(url, params)
+        error = _attempt(url, params, retry=attempt)
         if not isinstance(error, MalError):
             return error
         if attempt + 1 == attempts or not getattr(error, "retryable", False):
@@ -328,19 +335,39 @@ def _get(path_or_url: str, *, params: dict | None = None):
     raise AssertionError("unreachable")
 
 
-def _attempt(url: str, params: dict | None):
-    """One request: the parsed JSON body, or the ``MalError`` it amounts to (not raised)."""
+def _attempt(url: str, params: dict | None, *, retry: int):
+    """One request: the parsed JSON body, or the ``MalError`` it amounts to (not raised).
+
+    Logs one line (status, duration, which retry) and counts it by outcome.
+    """
     budget_take()
+    started = time.monotonic()
     try:
         response = _session().get(
             url, params=params, headers={"X-MAL-CLIENT-ID": settings.MAL_CLIENT_ID},
             timeout=(settings.MAL_CONNECT_TIMEOUT, settings.MAL_READ_TIMEOUT),
         )
     except requests.Timeout:
+        _record_call(url, "timeout", started, retry)
         return _retryable(MalUnavailable("MyAnimeList did not answer in time"))
     except requests.RequestException as exc:
+        _record_call(url, "connection_error", started, retry)
         return _retryable(MalUnavailable(
             f"MyAnimeList could not be reached ({type(exc).__name__})"))
+    _record_call(url, response.status_code, started, retry)
+    return _outcome(response)
+
+
+def _record_call(url: str, status, started: float, retry: int) -> None:
+    seconds = time.monotonic() - started
+    outcome = status if isinstance(status, str) else CALL_OUTCOMES.get(status, "http_error")
+    metrics.MAL_REQUEST_SECONDS.labels(outcome=outcome).observe(seconds)
+    # The path only: a paging URL's query adds nothing an operator needs.
+    logger.info("MAL call GET %s status=%s %.0fms retry=%d", urlsplit(url).path, status,
+                seconds * 1000, retry)
+
+
+def _outcome(response):
     status = response.status_code
     retry_after = _retry_after(response.headers.get("Retry-After"))
     if status == 200:
@@ -393,11 +420,13 @@ def budget_take() -> None:
     while not cache.add(BUDGET_KEY.format(rate, slot), 1, timeout=int(max_wait) + 60):
         slot += 1
         if slot > last:
+            metrics.MAL_BUDGET_REFUSALS.inc()
             raise MalRateLimited("Too many MyAnimeList requests are queued",
                                  retry_after=math.ceil(max_wait))
     # Only a hint to skip taken slots; correctness rests on ``cache.add`` alone.
     cache.set(BUDGET_HINT_KEY.format(rate), slot + 1, timeout=int(max_wait) + 60)
     delay = slot * width - time.time()
+    metrics.MAL_BUDGET_WAIT_SECONDS.observe(max(delay, 0.0))
     if delay > 0:
         time.sleep(delay)
 
