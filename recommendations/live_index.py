@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from recommendations.engine import index_file
@@ -102,6 +102,11 @@ def build_in_background() -> None:
 def _build_now() -> None:
     try:
         current_index()
+    except DatabaseError as error:
+        # Expected while the database is down: one line per attempt, not a traceback.
+        logger.warning("Building the similarity index failed, the database is unavailable "
+                       "(%s); the next request or readiness probe tries again",
+                       type(error).__name__)
     except Exception:
         logger.exception("Building the similarity index failed; the next request or "
                          "readiness probe tries again")

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.encoding import escape_uri_path
 
 from reko import metrics
-from reko.middleware import client_ip
+from reko.middleware import client_ip, resolved_route
 
 logger = logging.getLogger("reko.requests")
 
@@ -33,9 +33,10 @@ class RequestLogMiddleware:
 
 
 def _route(request) -> str:
-    match = getattr(request, "resolver_match", None)
+    # The route also of a request answered before routing (a redirect, a 405, a 503).
+    match = request.resolver_match or resolved_route(request)
     if match is not None:
         return match.route
     if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
-        return "static"
-    return "unresolved"  # answered before routing (rate limit, method filter, redirect)
+        return "static"  # a static file (whitenoise)
+    return "unresolved"

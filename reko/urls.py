@@ -1,7 +1,7 @@
 """Root URLs: the API first (its patterns are exact, without trailing slashes), then the
-admin, the OpenAPI schema and its docs page, then the contract's plain-text 404 for everything else
-(a URL pattern rather than ``handler404``, so it holds with DEBUG on as well).
-The health probes and ``/metrics`` are answered before routing (``reko.probes``)."""
+admin, the OpenAPI schema and its docs page, then the contract's plain-text 404 for
+everything else (a URL pattern rather than ``handler404``, so it holds with DEBUG on as
+well). The health probes and ``/metrics`` are answered before routing (``reko.probes``)."""
 from django.contrib import admin
 from django.http import HttpResponseNotFound, JsonResponse
 from django.urls import include, path, re_path
