@@ -42,3 +42,13 @@ def test_plain_http_is_what_check_deploy_warns_about():
     assert result.returncode != 0
     for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert warning in result.stderr
+
+
+def test_https_without_a_trusted_proxy_is_warned_about():
+    env = documented_environment()
+    del env["TRUSTED_PROXY_COUNT"]
+
+    result = check_deploy(env)
+
+    assert result.returncode != 0
+    assert "reko.W001" in result.stderr
