@@ -24,11 +24,21 @@ run: install
 	$(BIN)/python manage.py load_demo --if-empty
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-# The whole suite on SQLite; in CI (CI=true) again on PostgreSQL with Redis as the cache.
+# The whole suite on SQLite, then again on PostgreSQL with Redis as the cache: always in CI
+# (CI=true), and locally whenever both answer at PG_TEST_URL and REDIS_TEST_URL.
 # pytest exits 5 when it collected no test: that is not a failure of the suite.
+SERVICES_UP = $(BIN)/python -c "import psycopg, redis; \
+	psycopg.connect('$(PG_TEST_URL)', connect_timeout=3).close(); \
+	redis.Redis.from_url('$(REDIS_TEST_URL)', socket_connect_timeout=3).ping()"
+
 test: install
 	$(MAKE) test-sqlite
-	@if [ "$$CI" = "true" ]; then $(MAKE) test-postgres; fi
+	@if [ "$$CI" = "true" ] || $(SERVICES_UP) >/dev/null 2>&1; then \
+		$(MAKE) test-postgres; \
+	else \
+		echo "PostgreSQL ($(PG_TEST_URL)) or Redis ($(REDIS_TEST_URL)) did not answer:" \
+		     "the PostgreSQL + Redis run is skipped (CI always makes it)."; \
+	fi
 
 test-sqlite:
 	$(BIN)/pytest || [ $$? -eq 5 ]
