@@ -254,21 +254,22 @@ def load_user_records(user_ids) -> list[UserRecord]:
 
 
 def store_snapshot(user, ids: np.ndarray, dists: np.ndarray) -> None:
-    """Store (or replace) the user's neighbour snapshot.
+    """Store (or replace) the user's neighbour list, in one upsert statement.
 
     A snapshot is derived data: on PostgreSQL its commit does not wait for the WAL flush
     (``synchronous_commit = off`` for this transaction only). A crash may lose the last
-    few snapshots, which are then computed again; it never corrupts anything. This saves
-    the fsync that otherwise dominates a fresh similar page's time.
+    few snapshots, which are then computed again; it never corrupts anything.
     """
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        SimilaritySnapshot.objects.update_or_create(user=user, defaults={
-            "hash": user.hash, "computed_at": timezone.now(),
-            "neighbour_ids": ids.tolist(), "distances": dists.astype(int).tolist(),
-        })
+        SimilaritySnapshot.objects.bulk_create(
+            [SimilaritySnapshot(user_id=user.id, hash=user.hash, computed_at=timezone.now(),
+                                neighbour_ids=ids.tolist(),
+                                distances=dists.astype(int).tolist())],
+            update_conflicts=True, unique_fields=["user"],
+            update_fields=["hash", "computed_at", "neighbour_ids", "distances"])
 
 
 def record_changes(kind: str, object_ids) -> None:

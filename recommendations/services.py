@@ -1,21 +1,19 @@
 """Similar users and recommendations for a stored user, as plain data for the views.
 
-Reads the in-memory index (``live_index``) for every scan and aggregation; the database only
-supplies the requester's own list, the neighbour snapshot and the details of the anime
-on the page being served.
+Reads the in-memory index (``live_index``) for every scan and aggregation, and the
+neighbour list that ``neighbours`` chooses; the database only supplies the requester's own
+list and the details of the anime on the page being served.
 """
-import datetime as dt
-from dataclasses import dataclass
-
 import numpy as np
-from django.conf import settings
-from django.utils import timezone
 
 from recommendations import live_index, selectors
-from recommendations.models import Anime
-from recommendations.engine.ranking import Catalog, Ranking, random_pick, rank_batch, rank_single_user
+from recommendations.engine.ranking import (
+    Catalog, Ranking, random_pick, rank_batch, rank_single_user,
+)
 from recommendations.engine.similarity import distance, similarity
 from recommendations.engine.taste_hash import format_hash
+from recommendations.models import Anime
+from recommendations.neighbours import Neighbours, neighbours_of
 from users.models import MalUser
 
 RECOMMENDATION_PAGE_SIZE = 16
@@ -23,31 +21,6 @@ RECOMMENDATION_MAX_PAGE = 20
 BATCH_SIZE = live_index.SIMILAR_PAGE_SIZE
 BATCH_MAX = live_index.SIMILAR_MAX_PAGE
 RANDOM_SIZE = 32
-
-
-@dataclass(frozen=True)
-class Neighbours:
-    """One consistent neighbour list: user ids, most similar first, with distances."""
-
-    ids: np.ndarray
-    distances: np.ndarray
-
-    def window(self, number: int, size: int) -> "Neighbours":
-        start = (number - 1) * size
-        return Neighbours(self.ids[start:start + size], self.distances[start:start + size])
-
-
-def neighbours_of(user: MalUser) -> Neighbours:
-    """The user's stored snapshot while it is fresh and from the same hash, else a new one."""
-    snapshot = selectors.snapshot_of(user)
-    max_age = dt.timedelta(seconds=settings.SIMILARITY_SNAPSHOT_TTL_SECONDS)
-    if snapshot and snapshot.hash == user.hash and timezone.now() - snapshot.computed_at < max_age:
-        return Neighbours(np.asarray(snapshot.neighbour_ids, dtype=np.int64),
-                          np.asarray(snapshot.distances, dtype=np.int64))
-    ids, dists = live_index.current_index().users.nearest(
-        user.hash, live_index.NEIGHBOURS_KEPT, exclude_id=user.id)
-    live_index.store_snapshot(user, ids, dists)
-    return Neighbours(ids.astype(np.int64), dists.astype(np.int64))
 
 
 def requester_data(user: MalUser) -> dict:
@@ -75,7 +48,7 @@ def _similar_users(neighbours: Neighbours) -> list[dict]:
 
 def similar_page(user: MalUser, page: int) -> tuple[list[dict], bool]:
     """One page of similar users and whether the next page has any."""
-    neighbours = neighbours_of(user)
+    neighbours = neighbours_of(user, starts_walk=page == 1)
     has_next = len(neighbours.ids) > page * BATCH_SIZE
     return _similar_users(neighbours.window(page, BATCH_SIZE)), has_next
 
@@ -97,11 +70,12 @@ def anime_details(anime: Anime) -> dict:
     }
 
 
-def _batch_ranking(user: MalUser, batch: int) -> tuple[Ranking, list[dict | None], Catalog]:
+def _batch_ranking(user: MalUser, batch: int, *,
+                   starts_walk: bool) -> tuple[Ranking, list[dict | None], Catalog]:
     """The batch's ranking, its members as SimilarUser dicts by batch position (``owner``
     in the ranking; None for a user that has left the index since, who contributes no
     entries), and the catalog it was ranked against."""
-    members = neighbours_of(user).window(batch, BATCH_SIZE)
+    members = neighbours_of(user, starts_walk=starts_walk).window(batch, BATCH_SIZE)
     state = live_index.current_index()
     entries = state.users.entries_of(members.ids)
     ranking = rank_batch(entries, state.catalog, exclude_anime_ids=selectors.user_anime_ids(user),
@@ -138,13 +112,13 @@ def _recommendations(ranking: Ranking, positions: list[int], owners) -> list[dic
 
 
 def recommendations_page(user: MalUser, *, batch: int, page: int) -> tuple[list[dict], bool]:
-    ranking, owners, _ = _batch_ranking(user, batch)
+    ranking, owners, _ = _batch_ranking(user, batch, starts_walk=batch == 1 and page == 1)
     positions, has_next = _page(ranking, page)
     return _recommendations(ranking, positions, owners), has_next
 
 
 def random_recommendations(user: MalUser, *, batch: int) -> list[dict]:
-    ranking, owners, catalog = _batch_ranking(user, batch)
+    ranking, owners, catalog = _batch_ranking(user, batch, starts_walk=batch == 1)
     picks = random_pick(ranking, catalog, size=RANDOM_SIZE, rng=np.random.default_rng())
     return _recommendations(ranking, picks.tolist(), owners)
 

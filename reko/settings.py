@@ -94,8 +94,15 @@ DATABASES = {
 if env_str("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several gunicorn workers share the file: wait for a writer instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Several workers and threads share the file. WAL lets readers go on while one writes;
+    # IMMEDIATE transactions take the write lock when they begin, so a writer queues for it
+    # (up to the timeout) instead of failing at once with "database is locked" when a read
+    # turns into a write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis in production (shared by every worker and command: MAL request budget,
@@ -196,7 +203,9 @@ USER_REFRESH_AFTER_DAYS = env_int("USER_REFRESH_AFTER_DAYS", 3)
 USER_FULL_RESYNC_AFTER_DAYS = env_int("USER_FULL_RESYNC_AFTER_DAYS", 30)
 
 # Similarity engine.
-SIMILARITY_SNAPSHOT_TTL_SECONDS = env_int("SIMILARITY_SNAPSHOT_TTL_SECONDS", 3600)
+# A stored neighbour list serves the later pages of a walk this long (capped at a minute,
+# so a newcomer is never hidden for longer); the first page is always computed afresh.
+SIMILARITY_PAGING_WINDOW_SECONDS = env_float("SIMILARITY_PAGING_WINDOW_SECONDS", 30.0)
 INDEX_POLL_SECONDS = env_float("INDEX_POLL_SECONDS", 1.0)
 # A folder where the first worker saves the index and every worker maps it read-only, so
 # the workers of a machine share one copy; empty keeps a private copy in each process.

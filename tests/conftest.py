@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from recommendations import live_index
+from recommendations import live_index, neighbours
 from tests.live import LiveServer
 from tests.live_db import LiveDatabases
 
@@ -10,6 +10,7 @@ from tests.live_db import LiveDatabases
 def fresh_state():
     """Every test starts with no in-memory index and an empty cache (rate-limit counters)."""
     live_index.reset_index()
+    neighbours.forget_all()
     cache.clear()
     yield
     live_index.reset_index()

@@ -5,10 +5,10 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
-from recommendations import live_index
+from recommendations import live_index, neighbours
 from recommendations.models import IndexChange, SimilaritySnapshot
 from tests.factories import AnimeFactory, ListEntryFactory, MalUserFactory
 from tests.helpers import REQUESTER_HASH, entry, hash_at, json_ok, user_at
@@ -38,7 +38,20 @@ def _add_closest_user(username="aaa_newcomer"):
     return user
 
 
-def test_the_first_request_stores_the_neighbour_list(client, crowd):
+@pytest.fixture
+def full_crowd():
+    """More users than a neighbour list holds, so a stored list is full and reusable."""
+    requester = MalUserFactory(username="req_user", hash=REQUESTER_HASH)
+    MalUser.objects.bulk_create(
+        MalUser(username=f"u_{i:04d}", hash=hash_at(1 + i % 20)) for i in range(1300))
+    return requester
+
+
+def _walk(client, pages):
+    return [_names(client, f"/req_user/similar?page={page}") for page in pages]
+
+
+def test_a_walk_start_stores_the_neighbour_list(client, crowd):
     _names(client, "/req_user/similar")
     snapshot = SimilaritySnapshot.objects.get(user=crowd)
     assert snapshot.hash == REQUESTER_HASH
@@ -47,43 +60,68 @@ def test_the_first_request_stores_the_neighbour_list(client, crowd):
     assert snapshot.distances == sorted(snapshot.distances)
 
 
-def test_a_user_added_after_the_snapshot_does_not_reshuffle_the_pages(client, crowd):
-    page1 = _names(client, "/req_user/similar")
-    page2 = _names(client, "/req_user/similar?page=2")
-    _add_closest_user()
-    assert _names(client, "/req_user/similar?page=2") == page2
-    assert _names(client, "/req_user/similar") == page1
-    # ...but a requester without a snapshot sees the newcomer at once.
-    MalUserFactory(username="fresh_req", hash=REQUESTER_HASH)
-    assert _names(client, "/fresh_req/similar")[0] == "aaa_newcomer"
+def test_a_newcomer_heads_the_first_page_at_once(client, full_crowd):
+    first = _names(client, "/req_user/similar")
+    newcomer = _add_closest_user()
+    again = _names(client, "/req_user/similar")
+    assert again == ["aaa_newcomer"] + first[:-1]
+    assert SimilaritySnapshot.objects.get(user=full_crowd).neighbour_ids[0] == newcomer.id
 
 
-def test_pages_walked_after_a_change_stay_consecutive(client, crowd):
+def test_later_pages_of_a_walk_read_the_stored_list(client, full_crowd):
     page1 = _names(client, "/req_user/similar")
     _add_closest_user()
-    page2 = _names(client, "/req_user/similar?page=2")
-    page3 = _names(client, "/req_user/similar?page=3")
-    assert len(set(page1 + page2 + page3)) == 70
+    page2, page3 = _walk(client, [2, 3])
+    assert len(set(page1 + page2 + page3)) == 96
     assert "aaa_newcomer" not in page1 + page2 + page3
 
 
-def test_recommendation_batches_read_the_same_snapshot(client, crowd):
+def test_later_pages_are_computed_afresh_after_the_paging_window(client, full_crowd, settings,
+                                                                  monkeypatch):
+    page1 = _names(client, "/req_user/similar")
+    _add_closest_user()
+    later = time.time() + settings.SIMILARITY_PAGING_WINDOW_SECONDS
+    monkeypatch.setattr(neighbours.time, "time", lambda: later)
+    page2 = _names(client, "/req_user/similar?page=2")
+    assert page2[0] == page1[-1]  # everyone moved down one place for the newcomer
+
+
+def test_the_paging_window_is_capped_at_a_minute(client, full_crowd, settings, monkeypatch):
+    settings.SIMILARITY_PAGING_WINDOW_SECONDS = 3600
+    page1 = _names(client, "/req_user/similar")
+    _add_closest_user()
+    later = time.time() + 61
+    monkeypatch.setattr(neighbours.time, "time", lambda: later)
+    assert _names(client, "/req_user/similar?page=2")[0] == page1[-1]
+
+
+def test_a_stored_list_shorter_than_the_index_could_give_is_not_reused(client, crowd):
+    page1 = _names(client, "/req_user/similar")  # all 70 neighbours stored
+    _add_closest_user()
+    assert _names(client, "/req_user/similar?page=2")[0] == page1[-1]
+
+
+def test_recommendation_batches_of_a_walk_read_the_same_list(client, full_crowd):
+    anime = AnimeFactory(id=99)
     _names(client, "/req_user/similar")
     newcomer = _add_closest_user()
-    entry(newcomer, AnimeFactory(id=99), 10)
+    entry(newcomer, anime, 10)
     live_index.record_changes(IndexChange.Kind.USER, [newcomer.id])
     live_index.refresh_now()
-    for path in ("/req_user/recommendations", "/req_user/random"):
+    for path in ("/req_user/recommendations?batch=1&page=2", "/req_user/random?batch=2"):
         assert 99 not in [item["id"] for item in json_ok(client.get(path))["data"]]
+    # A new walk starts from the current list.
+    assert 99 in [item["id"] for item in json_ok(client.get("/req_user/recommendations"))["data"]]
 
 
-def test_a_stale_snapshot_is_computed_again(client, crowd, settings):
-    _names(client, "/req_user/similar")
-    _add_closest_user()
-    SimilaritySnapshot.objects.filter(user=crowd).update(
-        computed_at=timezone.now()
-        - dt.timedelta(seconds=settings.SIMILARITY_SNAPSHOT_TTL_SECONDS + 1))
-    assert _names(client, "/req_user/similar")[0] == "aaa_newcomer"
+def test_a_list_that_cannot_be_stored_still_answers(client, crowd, monkeypatch, caplog):
+    def database_busy(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(live_index, "store_snapshot", database_busy)
+    assert len(_names(client, "/req_user/similar")) == 32
+    assert not SimilaritySnapshot.objects.exists()
+    assert "not stored: database is locked" in caplog.text
 
 
 def test_a_changed_requester_hash_makes_a_new_snapshot(client, crowd):

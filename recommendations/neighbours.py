@@ -1,0 +1,152 @@
+"""Which neighbour list a request is served from.
+
+The index answers "who is nearest now" in well under a millisecond, so a request is served
+from the current population unless a stored list cannot hide anyone for long:
+
+* a request that starts a walk (similar page 1, recommendation batch 1 page 1, random
+  batch 1) always gets the current list, and stores it when it differs from the stored
+  one, so the pages that follow read the same list;
+* a later page reuses the stored list (this process's copy, else the user's
+  ``SimilaritySnapshot``) while it is from the same hash, younger than
+  ``SIMILARITY_PAGING_WINDOW_SECONDS`` (at most a minute) and holds as many neighbours as
+  the index could give now; otherwise it gets the current list too.
+
+So a user who joins appears at once on the first pages, and on the later pages of a walk
+within the paging window plus ``INDEX_POLL_SECONDS``. Storing a list is best-effort: it
+is derived data, and a busy database skips the write (logged) instead of failing the read.
+"""
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import DatabaseError
+
+from recommendations import live_index, selectors
+from recommendations.engine.user_index import UserIndex
+
+logger = logging.getLogger(__name__)
+
+NEIGHBOURS_KEPT = live_index.NEIGHBOURS_KEPT
+# However it is configured, a stored list never hides a newcomer for longer than this.
+MAX_PAGING_WINDOW_SECONDS = 60.0
+# Lists this process remembers (about 12 kB each).
+REMEMBERED_USERS = 1024
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """One consistent neighbour list: user ids, most similar first, with distances."""
+
+    ids: np.ndarray
+    distances: np.ndarray
+
+    def window(self, number: int, size: int) -> "Neighbours":
+        start = (number - 1) * size
+        return Neighbours(self.ids[start:start + size], self.distances[start:start + size])
+
+    def same_as(self, other: "Neighbours") -> bool:
+        return np.array_equal(self.ids, other.ids) and np.array_equal(self.distances,
+                                                                      other.distances)
+
+
+@dataclass(frozen=True)
+class StoredList:
+    neighbours: Neighbours
+    hash: int
+    taken_at: float  # seconds since the epoch
+    # The index it was computed against, when this process computed it: while that is
+    # still the current index, the list is exactly what a new scan would give.
+    index: UserIndex | None = None
+
+
+class _RememberedLists:
+    """The last lists this process served, by user id (least recently used go first)."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._lists: OrderedDict[int, StoredList] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, user_id: int) -> StoredList | None:
+        with self._lock:
+            stored = self._lists.get(user_id)
+            if stored is not None:
+                self._lists.move_to_end(user_id)
+            return stored
+
+    def put(self, user_id: int, stored: StoredList) -> None:
+        with self._lock:
+            self._lists[user_id] = stored
+            self._lists.move_to_end(user_id)
+            while len(self._lists) > self._size:
+                self._lists.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lists.clear()
+
+
+_remembered = _RememberedLists(REMEMBERED_USERS)
+
+
+def forget_all() -> None:
+    """Drop this process's remembered lists (tests; the stored snapshots stay)."""
+    _remembered.clear()
+
+
+def neighbours_of(user, *, starts_walk: bool) -> Neighbours:
+    """The neighbour list to serve ``user`` from (see the module docstring)."""
+    index = live_index.current_index().users
+    remembered = _remembered.get(user.id)
+    if not starts_walk:
+        stored = remembered if remembered is not None else _stored_snapshot(user)
+        if stored is not None and _reusable(stored, user, index):
+            if remembered is None:
+                _remembered.put(user.id, stored)
+            return stored.neighbours
+    if remembered is not None and remembered.index is index and remembered.hash == user.hash:
+        return remembered.neighbours  # nothing changed since it was computed
+    ids, dists = index.nearest(user.hash, NEIGHBOURS_KEPT, exclude_id=user.id)
+    current = Neighbours(ids.astype(np.int64), dists.astype(np.int64))
+    if starts_walk:
+        known = remembered if remembered is not None else _stored_snapshot(user)
+        if known is None or known.hash != user.hash or not known.neighbours.same_as(current):
+            _store(user, current)
+    _remembered.put(user.id, StoredList(current, user.hash, time.time(), index))
+    return current
+
+
+def _reusable(stored: StoredList, user, index: UserIndex) -> bool:
+    if stored.hash != user.hash:
+        return False
+    if stored.index is index:
+        return True
+    window = min(settings.SIMILARITY_PAGING_WINDOW_SECONDS, MAX_PAGING_WINDOW_SECONDS)
+    if time.time() - stored.taken_at >= window:
+        return False
+    # A list shorter than the index could give now would hide whoever joined since.
+    others = len(index) - (index.row_of(user.id) is not None)
+    return len(stored.neighbours.ids) >= min(NEIGHBOURS_KEPT, others)
+
+
+def _stored_snapshot(user) -> StoredList | None:
+    snapshot = selectors.snapshot_of(user)
+    if snapshot is None:
+        return None
+    return StoredList(
+        Neighbours(np.asarray(snapshot.neighbour_ids, dtype=np.int64),
+                   np.asarray(snapshot.distances, dtype=np.int64)),
+        snapshot.hash, snapshot.computed_at.timestamp())
+
+
+def _store(user, neighbours: Neighbours) -> None:
+    try:
+        live_index.store_snapshot(user, neighbours.ids, neighbours.distances)
+    except DatabaseError as error:
+        # A record for the admin and for other workers' later pages: worth a retry on the
+        # next walk, never worth failing this read.
+        logger.warning("Neighbour list of %s not stored: %s", user.username, error)
