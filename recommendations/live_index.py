@@ -48,6 +48,9 @@ class IndexState:
     last_change_id: int
     # Feed ids under ``last_change_id`` not seen yet -> when they were first missed.
     gaps: dict = field(default_factory=dict)
+    # When this process last saw the users change (built, or a user change applied), in
+    # seconds since the epoch: a neighbour list stored before then may differ from a scan.
+    users_changed_at: float = field(default_factory=time.time)
 
 
 _lock = threading.Lock()
@@ -209,13 +212,15 @@ def _apply_changes(state: IndexState) -> IndexState:
     catalog = state.catalog
     if any(kind == IndexChange.Kind.ANIME for _, kind, _ in changes):
         catalog = selectors.index_catalog()
-    users = state.users
+    users, users_changed_at = state.users, state.users_changed_at
     if user_ids:
         records = load_user_records(user_ids)
         users = users.apply(upserts=records,
                             removals=user_ids - {record.id for record in records})
+        users_changed_at = time.time()
     last = max(state.last_change_id, max(change_id for change_id, _, _ in changes))
-    return IndexState(users=users, catalog=catalog, last_change_id=last, gaps=gaps)
+    return IndexState(users=users, catalog=catalog, last_change_id=last, gaps=gaps,
+                      users_changed_at=users_changed_at)
 
 
 def _gaps_after(state: IndexState, changes) -> dict:

@@ -16,9 +16,7 @@ within the paging window plus ``INDEX_POLL_SECONDS``. Storing a list is best-eff
 is derived data, and a busy database skips the write (logged) instead of failing the read.
 """
 import logging
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +25,7 @@ from django.db import DatabaseError
 
 from recommendations import live_index, selectors
 from recommendations.engine.user_index import UserIndex
+from recommendations.lru import LruDict
 
 logger = logging.getLogger(__name__)
 
@@ -63,34 +62,8 @@ class StoredList:
     index: UserIndex | None = None
 
 
-class _RememberedLists:
-    """The last lists this process served, by user id (least recently used go first)."""
-
-    def __init__(self, size: int):
-        self._size = size
-        self._lists: OrderedDict[int, StoredList] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, user_id: int) -> StoredList | None:
-        with self._lock:
-            stored = self._lists.get(user_id)
-            if stored is not None:
-                self._lists.move_to_end(user_id)
-            return stored
-
-    def put(self, user_id: int, stored: StoredList) -> None:
-        with self._lock:
-            self._lists[user_id] = stored
-            self._lists.move_to_end(user_id)
-            while len(self._lists) > self._size:
-                self._lists.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._lists.clear()
-
-
-_remembered = _RememberedLists(REMEMBERED_USERS)
+# The last lists this process served, by user id.
+_remembered = LruDict(REMEMBERED_USERS)
 
 
 def forget_all() -> None:
@@ -100,10 +73,13 @@ def forget_all() -> None:
 
 def neighbours_of(user, *, starts_walk: bool) -> Neighbours:
     """The neighbour list to serve ``user`` from (see the module docstring)."""
-    index = live_index.current_index().users
+    state = live_index.current_index()
+    index = state.users
     remembered = _remembered.get(user.id)
     if not starts_walk:
-        stored = remembered if remembered is not None else _stored_snapshot(user)
+        stored = remembered
+        if stored is None and _may_differ_from_a_scan(state):
+            stored = _stored_snapshot(user)
         if stored is not None and _reusable(stored, user, index):
             if remembered is None:
                 _remembered.put(user.id, stored)
@@ -120,13 +96,23 @@ def neighbours_of(user, *, starts_walk: bool) -> Neighbours:
     return current
 
 
+def _paging_window() -> float:
+    return min(settings.SIMILARITY_PAGING_WINDOW_SECONDS, MAX_PAGING_WINDOW_SECONDS)
+
+
+def _may_differ_from_a_scan(state) -> bool:
+    """Whether a list stored within the paging window may differ from a scan of the index
+    now. Not when the users have not changed for a whole window: every list still
+    reusable was then computed from the same users (the database read is saved)."""
+    return time.time() - state.users_changed_at < _paging_window()
+
+
 def _reusable(stored: StoredList, user, index: UserIndex) -> bool:
     if stored.hash != user.hash:
         return False
     if stored.index is index:
         return True
-    window = min(settings.SIMILARITY_PAGING_WINDOW_SECONDS, MAX_PAGING_WINDOW_SECONDS)
-    if time.time() - stored.taken_at >= window:
+    if time.time() - stored.taken_at >= _paging_window():
         return False
     # A list shorter than the index could give now would hide whoever joined since.
     others = len(index) - (index.row_of(user.id) is not None)

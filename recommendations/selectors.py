@@ -9,6 +9,7 @@ import numpy as np
 from django.db import connection, connections
 from django.db.models import Q
 
+from recommendations.lru import LruDict
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
 from recommendations.engine.ranking import Catalog
 from users.models import ListEntry, MalUser
@@ -199,13 +200,30 @@ def anime_by_ids(anime_ids) -> dict[int, Anime]:
     return Anime.objects.in_bulk([int(i) for i in anime_ids])
 
 
+# Requesters whose lists this process holds; a list is kept under the user's
+# ``updated_at``, which every write of their entries moves (users.services).
+LISTED_ANIME_USERS = 4096
+_listed_anime = LruDict(LISTED_ANIME_USERS)
+
+
 def user_anime_ids(user: MalUser) -> np.ndarray:
     """Every anime in the user's list, whatever its status."""
+    key = (user.id, user.updated_at)
+    cached = _listed_anime.get(key)
+    if cached is not None:
+        return cached
     # Raw SQL: the ORM's query building costs more than the query on this hot path.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT anime_id FROM {ListEntry._meta.db_table} WHERE user_id = %s",
                        [user.id])
-        return np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+        anime_ids = np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+    anime_ids.flags.writeable = False
+    _listed_anime.put(key, anime_ids)
+    return anime_ids
+
+
+def forget_cached_lists() -> None:
+    _listed_anime.clear()
 
 
 def snapshot_of(user: MalUser) -> SimilaritySnapshot | None:

@@ -1,7 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from recommendations import live_index, neighbours
+from recommendations import live_index, neighbours, selectors
 from tests.live import LiveServer
 from tests.live_db import LiveDatabases
 
@@ -11,9 +11,12 @@ def fresh_state():
     """Every test starts with no in-memory index and an empty cache (rate-limit counters)."""
     live_index.reset_index()
     neighbours.forget_all()
+    selectors.forget_cached_lists()
     cache.clear()
     yield
     live_index.reset_index()
+    neighbours.forget_all()
+    selectors.forget_cached_lists()
 
 
 # --- live servers (tests/live.py) ------------------------------------------------------

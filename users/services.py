@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 
 from recommendations import live_index
 from recommendations.models import Anime, IndexChange, anime_hash_slots
@@ -95,9 +96,11 @@ def mal_users_rehash(*, user_ids) -> dict[int, int | None]:
     """Recompute and store many users' hashes in one go (imports); returns them."""
     hashes = hashes_for_users(user_ids)
     users = list(MalUser.objects.filter(id__in=list(hashes)))
+    now = timezone.now()
     for user in users:
         user.hash = hashes[user.id]
-    MalUser.objects.bulk_update(users, ["hash"], batch_size=2000)
+        user.updated_at = now  # what caches of the user's list are keyed by
+    MalUser.objects.bulk_update(users, ["hash", "updated_at"], batch_size=2000)
     live_index.record_changes(IndexChange.Kind.USER, list(hashes))
     return hashes
 

@@ -1,11 +1,13 @@
 """/{user}/recommendations, /{user}/recommendations/{other} and /{user}/random on small
 hand-built data: formulas, filters, shapes (reko-api.md, "Page sizes and ordering")."""
 import pytest
+from django.utils import timezone
 
 from recommendations import live_index
 from recommendations.models import Anime
 from tests.factories import AnimeFactory, MalUserFactory
 from tests.helpers import REQUESTER_HASH, entry, hash_at, json_ok, similarity_of, user_at
+from users.services import EntryData, mal_user_store_list, mal_users_rehash
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +218,17 @@ def test_an_anime_deleted_before_the_index_polls_is_skipped_not_a_500(
     single = json_ok(client.get("/req_user/recommendations/amy"))["data"]
     assert [r["id"] for r in batch] == [3, 2, 4, 10, 1, 16]
     assert 7 not in [r["id"] for r in single]
+
+
+def test_an_anime_the_requester_lists_since_is_no_longer_recommended(client, world):
+    assert 3 in _ids(json_ok(client.get("/req_user/recommendations")))
+    mal_user_store_list(username="req_user", full=False, synced_at=timezone.now(), entries=[
+        EntryData(3, "plan_to_watch", 0, 0, timezone.now())])
+    assert 3 not in _ids(json_ok(client.get("/req_user/recommendations")))
+
+
+def test_an_import_that_lists_more_anime_for_the_requester_is_seen_at_once(client, world):
+    assert 7 in _ids(json_ok(client.get("/req_user/recommendations")))
+    entry(world, Anime.objects.get(id=7), 0, status="plan_to_watch", episodes_watched=0)
+    mal_users_rehash(user_ids=[world.id])  # what the imports do after writing entries
+    assert 7 not in _ids(json_ok(client.get("/req_user/recommendations")))

@@ -76,6 +76,26 @@ def test_later_pages_of_a_walk_read_the_stored_list(client, full_crowd):
     assert "aaa_newcomer" not in page1 + page2 + page3
 
 
+def test_another_worker_walks_on_with_the_stored_list(client, full_crowd):
+    page1 = _names(client, "/req_user/similar")
+    _add_closest_user()
+    neighbours.forget_all()  # as a worker that did not serve page 1 would be
+    page2, page3 = _walk(client, [2, 3])
+    assert len(set(page1 + page2 + page3)) == 96
+    assert "aaa_newcomer" not in page1 + page2 + page3
+
+
+def test_a_later_page_reads_no_stored_list_while_the_users_stay_unchanged(
+        client, full_crowd, settings, monkeypatch, django_assert_num_queries):
+    page1 = _names(client, "/req_user/similar")
+    neighbours.forget_all()
+    later = time.time() + settings.SIMILARITY_PAGING_WINDOW_SECONDS
+    monkeypatch.setattr(neighbours.time, "time", lambda: later)
+    with django_assert_num_queries(1):  # the requester; no snapshot
+        page2 = _names(client, "/req_user/similar?page=2")
+    assert page2 == _names(client, "/req_user/similar?page=2") and page2[0] not in page1
+
+
 def test_later_pages_are_computed_afresh_after_the_paging_window(client, full_crowd, settings,
                                                                   monkeypatch):
     page1 = _names(client, "/req_user/similar")
