@@ -2,10 +2,13 @@
 import re
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-INTEGER_RE = re.compile(r"^[+-]?\d+$")
+# ASCII digits only: "\d" would also take "٣" or "３", which no client means as a number.
+INTEGER_RE = re.compile(r"\A[+-]?[0-9]+\Z")
+# How much of a rejected value the error message repeats.
+SHOWN_CHARS = 40
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -25,7 +28,8 @@ class ClampedIntegerField(serializers.Field):
     def to_internal_value(self, data):
         text = str(data).strip()
         if not INTEGER_RE.match(text):
-            raise serializers.ValidationError(f"must be an integer, not {data!r}")
+            shown = str(data) if len(str(data)) <= SHOWN_CHARS else str(data)[:SHOWN_CHARS] + "…"
+            raise serializers.ValidationError(f"must be an integer, not {shown!r}")
         if len(text.lstrip("+-").lstrip("0")) > 18:  # far outside any range; spares int()
             return self.min_value if text.startswith("-") else self.max_value
         return max(self.min_value, min(self.max_value, int(text)))
@@ -94,6 +98,7 @@ class RecommendationSerializer(UserRecommendationSerializer):
     users = RecommendingUserSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # one envelope, even on a list route
 class SimilarUserPageSerializer(serializers.Serializer):
     requester = RequesterSerializer()
     pagination = PaginationSerializer()
@@ -105,17 +110,20 @@ class CompareSerializer(serializers.Serializer):
     data = SimilarUserSerializer()
 
 
+@extend_schema_serializer(many=False)  # one envelope, even on a list route
 class RecommendationPageSerializer(serializers.Serializer):
     requester = RequesterSerializer()
     pagination = PaginationSerializer()
     data = RecommendationSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # one envelope, even on a list route
 class RandomRecommendationsSerializer(serializers.Serializer):
     requester = RequesterSerializer()
     data = RecommendationSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # one envelope, even on a list route
 class UserRecommendationPageSerializer(serializers.Serializer):
     requester = RequesterSerializer()
     pagination = PaginationSerializer()

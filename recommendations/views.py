@@ -4,7 +4,8 @@ Responses are written from the services' plain dicts; the serializers in
 ``serializers.py`` describe those shapes for the OpenAPI schema.
 """
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
@@ -15,7 +16,47 @@ from reko import API_VERSION
 from users.services import normalize_username
 from users.sync import user_for_request
 
-ERRORS = {status: serializers.ErrorSerializer for status in (400, 403, 404, 422, 500, 502, 503)}
+# What each error status means on an API route. JSON errors have the contract's shape; the
+# plain-text ones come from the URL resolver and the middleware (reko-api.md, "Errors").
+ERROR_MEANINGS = {
+    400: "InvalidUsername or InvalidQuery: bad input, refused before any outside call.",
+    403: "PrivateUserList: the MyAnimeList list is private.",
+    404: "UserNotFound (JSON), or the plain text `Resource not found` for a path that no "
+         "route matches (a name with a slash, for instance).",
+    405: "Plain text, for any method other than GET, HEAD and OPTIONS.",
+    422: "EmptyUserList or InvalidUserList: nothing usable in the list.",
+    500: "HashFailed, FailedSave or InternalError.",
+    502: "MALUnavailable: MyAnimeList refused our client or answered nonsense.",
+    503: "MALUnavailable or MALRateLimited (JSON), or the plain text `Rate limited` with "
+         "`Retry-After` when this client is over the request rate limit.",
+}
+PLAIN_TEXT_STATUSES = (404, 405, 503)
+ERRORS = {
+    **{(status, "application/json"): OpenApiResponse(serializers.ErrorSerializer, meaning)
+       for status, meaning in ERROR_MEANINGS.items() if status != 405},
+    **{(status, "text/plain"): OpenApiResponse(OpenApiTypes.STR, ERROR_MEANINGS[status])
+       for status in PLAIN_TEXT_STATUSES},
+}
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[503],
+    description="Seconds to wait: always on the plain-text `Rate limited`, on a JSON 503 "
+                "when MyAnimeList said when to come back.")
+
+
+# users.models.USERNAME_RE in the ECMA-262 syntax that OpenAPI patterns use.
+USERNAME_PATTERN = "^[A-Za-z0-9_-]{2,16}$"
+
+
+def _username(name: str, example: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, str, OpenApiParameter.PATH, required=True, pattern=USERNAME_PATTERN,
+        description="A MyAnimeList username, case-insensitive; anything that is not 2 to 16 "
+                    "letters, digits, '_' or '-' is a 400 InvalidUsername.",
+        examples=[OpenApiExample(example, value=example)])
+
+
+REQUESTER = _username("username", "demo_user_001")
+OTHER = _username("other", "demo_user_002")
 
 
 def _check_usernames(*usernames: str) -> None:
@@ -46,7 +87,7 @@ class ApiViewSet(viewsets.ViewSet):
 
 
 class SimilarUserViewSet(ApiViewSet):
-    @extend_schema(parameters=[serializers.SimilarQuerySerializer],
+    @extend_schema(parameters=[serializers.SimilarQuerySerializer, REQUESTER, RETRY_AFTER],
                    responses={200: serializers.SimilarUserPageSerializer, **ERRORS})
     def list(self, request, username):
         _check_usernames(username)
@@ -57,7 +98,8 @@ class SimilarUserViewSet(ApiViewSet):
         return paginator.get_paginated_response(
             data, requester=services.requester_data(user), has_next=has_next)
 
-    @extend_schema(responses={200: serializers.CompareSerializer, **ERRORS})
+    @extend_schema(parameters=[REQUESTER, OTHER, RETRY_AFTER],
+                   responses={200: serializers.CompareSerializer, **ERRORS})
     def compare(self, request, username, other):
         _check_usernames(username, other)
         user = user_for_request(username, refresh=True)
@@ -67,7 +109,7 @@ class SimilarUserViewSet(ApiViewSet):
 
 
 class RecommendationViewSet(ApiViewSet):
-    @extend_schema(parameters=[serializers.BatchPageQuerySerializer],
+    @extend_schema(parameters=[serializers.BatchPageQuerySerializer, REQUESTER, RETRY_AFTER],
                    responses={200: serializers.RecommendationPageSerializer, **ERRORS})
     def list(self, request, username):
         _check_usernames(username)
@@ -80,7 +122,7 @@ class RecommendationViewSet(ApiViewSet):
         return paginator.get_paginated_response(
             data, requester=services.requester_data(user), has_next=has_next)
 
-    @extend_schema(parameters=[serializers.PageQuerySerializer],
+    @extend_schema(parameters=[serializers.PageQuerySerializer, REQUESTER, OTHER, RETRY_AFTER],
                    responses={200: serializers.UserRecommendationPageSerializer, **ERRORS})
     def from_user(self, request, username, other):
         _check_usernames(username, other)
@@ -92,7 +134,7 @@ class RecommendationViewSet(ApiViewSet):
         return paginator.get_paginated_response(
             data, requester=services.requester_data(user), has_next=has_next)
 
-    @extend_schema(parameters=[serializers.BatchQuerySerializer],
+    @extend_schema(parameters=[serializers.BatchQuerySerializer, REQUESTER, RETRY_AFTER],
                    responses={200: serializers.RandomRecommendationsSerializer, **ERRORS})
     def random(self, request, username):
         _check_usernames(username)
