@@ -2,17 +2,26 @@
 no 5xx, and every response, JSON or plain text, is one the schema describes."""
 import pytest
 import schemathesis
+from django.test import override_settings
 from hypothesis import HealthCheck, settings
 
 from reko.wsgi import application
 from tests.factories import AnimeFactory
 from tests.helpers import entry, user_at
 
-schema = schemathesis.openapi.from_wsgi("/schema?format=json", application)
-schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE,
-                                       schemathesis.GenerationMode.NEGATIVE])
 # Per route; the whole file stays within a minute or two on one core.
 EXAMPLES_PER_ROUTE = 60
+
+# schemathesis calls the app as host "localhost", which production settings do not serve.
+with override_settings(ALLOWED_HOSTS=["localhost"]):
+    schema = schemathesis.openapi.from_wsgi("/schema?format=json", application)
+schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE,
+                                       schemathesis.GenerationMode.NEGATIVE])
+
+
+@pytest.fixture(autouse=True)
+def served_as_localhost(settings):
+    settings.ALLOWED_HOSTS = ["localhost"]
 
 
 @pytest.fixture
