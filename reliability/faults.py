@@ -29,7 +29,8 @@ from pathlib import Path
 
 from reliability import integrity
 from reliability.load import Load, Sample, burst_from_one_client
-from reliability.stack import SECRET_KEY, Gunicorn, Postgres, Redis, manage, memory_kib
+from reliability.stack import Postgres, Redis, manage, memory_kib, worker_pids
+from tests.live import LiveServer, production_env
 from tests.mal.fake_mal import FakeMal, anime_json, list_item
 
 MAL_RATE = 2.5  # the deployment's MAL budget, requests a second (the default)
@@ -46,6 +47,7 @@ class PhaseResult:
     errors: dict = field(default_factory=dict)  # outcome -> count (status >= 500 or no answer)
     unclean: dict = field(default_factory=dict)  # answers not in the contract's shape
     recovery_seconds: float | None = None
+    last_error_after_fault_end: float | None = None
     errors_after_recovery: int = 0
     latency_ms: dict = field(default_factory=dict)
     mal_requests: int = 0
@@ -155,16 +157,14 @@ class Run:
         self.newcomers = [f"newcomer_{n:04d}" for n in range(1, 2001)]
         self.burst_names = [f"burst_{n:03d}" for n in range(1, 61)]
         fake_lists(self.fake, self.newcomers + self.burst_names, seed=11)
-        self.env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self.folder),
-            "DEBUG": "0", "SECRET_KEY": SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": self.pg.url, "REDIS_URL": self.redis.url,
-            "MAL_CLIENT_ID": self.fake.client_id, "MAL_API_URL": self.fake.url,
-            "MAL_REQUESTS_PER_SECOND": str(MAL_RATE), "TRUSTED_PROXY_COUNT": "1",
-            "INDEX_DIR": str(self.folder / "index"), "LOG_LEVEL": "WARNING",
-        }
-        self.gunicorn = Gunicorn(self.folder, self.env, args.workers)
+        self.env = production_env(
+            self.pg.url, REDIS_URL=self.redis.url, MAL_CLIENT_ID=self.fake.client_id,
+            MAL_API_URL=self.fake.url, MAL_REQUESTS_PER_SECOND=str(MAL_RATE),
+            TRUSTED_PROXY_COUNT="1", INDEX_DIR=str(self.folder / "index"))
+        self.gunicorn = LiveServer(self.env, self.folder / "gunicorn.log",
+                                   workers=args.workers)
         self.results: list[PhaseResult] = []
+        self.samples: list[Sample] = []
 
     # --- set-up -----------------------------------------------------------------------
 
@@ -175,8 +175,8 @@ class Run:
         log(f"postgres :{self.pg.port}, redis :{self.redis.port}, fake MAL {self.fake.url}")
         manage(self.env, "migrate", "--noinput")
         manage(self.env, "load_demo")
-        self.gunicorn.start()
-        log(f"gunicorn {self.gunicorn.url}, workers {self.gunicorn.worker_pids()}")
+        self.gunicorn.start(timeout=120)
+        log(f"gunicorn {self.gunicorn.url}, workers {worker_pids(self.gunicorn)}")
 
     def stop(self) -> None:
         self.gunicorn.stop()
@@ -220,6 +220,8 @@ class Run:
             if not sample.clean and sample.status:
                 result.unclean[sample.outcome] = result.unclean.get(sample.outcome, 0) + 1
         result.recovery_seconds, result.errors_after_recovery = recovery(samples, fault_end)
+        errors_after = [s.sent - fault_end for s in samples if is_error(s) and s.sent >= fault_end]
+        result.last_error_after_fault_end = round(max(errors_after), 2) if errors_after else None
         result.latency_ms = percentiles(samples)
         (result.mal_requests, result.mal_max_per_second,
          result.mal_max_per_10_seconds) = mal_windows(self.fake, started, finished)
@@ -229,7 +231,7 @@ class Run:
         return result
 
     def kill_a_worker(self) -> None:
-        victim = self.gunicorn.worker_pids()[0]
+        victim = worker_pids(self.gunicorn)[0]
         log(f"  SIGKILL worker {victim}")
         os.kill(victim, signal.SIGKILL)
 
@@ -252,10 +254,10 @@ class Run:
             before = time.time()
             outcomes = newcomer_burst(self.gunicorn.url, names, self.args.client_timeout)
             total, per_second, _ = mal_windows(self.fake, before, time.time() + 1)
-            limited = burst_from_one_client(self.gunicorn.url, 150, self.args.client_timeout)
+            limited = burst_from_one_client(self.gunicorn.url, 200, self.args.client_timeout)
             return {f"{label}: {count} never-seen users at once": outcomes,
                     f"{label}: MAL requests / busiest second": f"{total} / {per_second}",
-                    f"{label}: 150 requests from one client": limited}
+                    f"{label}: 200 requests from one client, 8 at a time": limited}
         return probe
 
     def faults(self) -> dict:
@@ -289,6 +291,7 @@ class Run:
                        after_seconds=0, probes=self.burst_probe("Redis down"))
         finally:
             load.stop()
+            self.samples = load.samples
         after = integrity.snapshot(self.pg.url, usernames=before["usernames"])
         fetched = integrity.entry_counts(self.pg.url, load.fetched_ok)
         whole = {name for name in load.fetched_ok
@@ -318,13 +321,14 @@ class Run:
                     "requests": len(window),
                     "errors": sum(is_error(s) for s in window),
                     **percentiles(window),
-                    "workers_kib": {pid: memory_kib(pid) for pid in self.gunicorn.worker_pids()},
+                    "workers_kib": {pid: memory_kib(pid) for pid in worker_pids(self.gunicorn)},
                 })
                 log(f"  {series[-1]['minute']} min: {len(window)} requests, "
                     f"p50 {series[-1].get('p50')} ms, p99 {series[-1].get('p99')} ms, "
                     f"rss {[m.get('rss') for m in series[-1]['workers_kib'].values()]}")
         finally:
             load.stop()
+            self.samples = load.samples
         errors: dict[str, int] = {}
         for sample in load.samples:
             if is_error(sample):
@@ -406,6 +410,11 @@ def main(argv=None) -> int:
     report["args"] = {k: str(v) for k, v in vars(args).items()}
     path = args.out / f"{'soak' if args.soak else 'faults'}-{started}.json"
     path.write_text(json.dumps(report, indent=1, default=str))
+    with open(path.with_suffix(".samples.csv"), "w") as samples:
+        samples.write("kind,sent,latency,status,outcome,clean\n")
+        for s in run.samples:
+            samples.write(f"{s.kind},{s.sent:.3f},{s.latency:.4f},{s.status},{s.outcome},"
+                          f"{int(s.clean)}\n")
     print(text)
     print(f"\nfull results: {path}")
     return 0

@@ -159,17 +159,29 @@ class Load:
             return [s for s in self.samples if start <= s.sent < end]
 
 
-def burst_from_one_client(base_url: str, count: int, timeout: float) -> dict[str, int]:
-    """``count`` requests as fast as possible from one client address: what the per-IP
-    rate limit does (with Redis up it answers plain-text 503s past the limit)."""
+def burst_from_one_client(base_url: str, count: int, timeout: float,
+                          parallel: int = 8) -> dict[str, int]:
+    """``count`` requests as fast as ``parallel`` connections go, all from one client
+    address: what the per-IP rate limit does (past the limit: plain-text 503s)."""
     outcomes: dict[str, int] = {}
-    for _ in range(count):
-        try:
-            response = requests.get(f"{base_url}/demo_user_001/similar", timeout=timeout,
-                                    headers={"X-Forwarded-For": "10.9.9.9"})
-            outcome, _ = classify(response)
-            key = f"{response.status_code} {outcome}"
-        except requests.RequestException as error:
-            key = type(error).__name__
-        outcomes[key] = outcomes.get(key, 0) + 1
+    lock = threading.Lock()
+
+    def client(share: int) -> None:
+        for _ in range(share):
+            try:
+                response = requests.get(f"{base_url}/demo_user_001/similar", timeout=timeout,
+                                        headers={"X-Forwarded-For": "10.9.9.9"})
+                outcome, _ = classify(response)
+                key = f"{response.status_code} {outcome}"
+            except requests.RequestException as error:
+                key = type(error).__name__
+            with lock:
+                outcomes[key] = outcomes.get(key, 0) + 1
+
+    threads = [threading.Thread(target=client, args=(count // parallel,))
+               for _ in range(parallel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return outcomes

@@ -1,30 +1,21 @@
 """A private deployment on loopback for the fault and soak runs: its own PostgreSQL
 cluster and Redis server on free ports (never the shared 5432/6379), gunicorn as the
-Procfile runs it, and the fake MAL of the tests.
+Procfile runs it (``tests/live.py``, the suite's harness), and the fake MAL of the tests.
 
 Every process is started by this module and stopped by it, by its own pid.
 """
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import requests
+from tests.live import REPO, LiveServer, free_port
 
-REPO = Path(__file__).resolve().parent.parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-SECRET_KEY = "reliability-run-secret-key-not-for-production-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(check, timeout: float, what: str) -> None:
@@ -124,44 +115,13 @@ class Redis:
         self.process = None
 
 
-class Gunicorn:
-    """The Procfile's web command (sync workers, 120 s timeout) bound to loopback."""
-
-    def __init__(self, folder: Path, env: dict[str, str], workers: int):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = env
-        self.workers = workers
-        self.log = folder / "gunicorn.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [gunicorn, "reko.wsgi", "--workers", str(self.workers), "--bind",
-                 f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5"],
-                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        wait_until(lambda: requests.get(f"{self.url}/version", timeout=1).ok, 60, "gunicorn")
-        wait_until(lambda: len(self.worker_pids()) == self.workers, 30, "gunicorn workers")
-
-    def worker_pids(self) -> list[int]:
-        if self.process is None:
-            return []
-        result = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)],
-                                capture_output=True, text=True)
-        return [int(p) for p in result.stdout.split()]
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+def worker_pids(server: LiveServer) -> list[int]:
+    """The gunicorn workers of ``server`` (children of its master process)."""
+    if server.process is None:
+        return []
+    result = subprocess.run(["ps", "-o", "pid=", "--ppid", str(server.process.pid)],
+                            capture_output=True, text=True)
+    return [int(p) for p in result.stdout.split()]
 
 
 def memory_kib(pid: int) -> dict[str, int]:
