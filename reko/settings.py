@@ -148,7 +148,7 @@ SPECTACULAR_SETTINGS = {"TITLE": "Reko API", "VERSION": "1.0.0"}
 # The docs page (/docs) loads Swagger UI from our own static files, never from a CDN.
 SPECTACULAR_SETTINGS.update(SWAGGER_UI_DIST="SIDECAR", SWAGGER_UI_FAVICON_HREF="SIDECAR",
                             REDOC_DIST="SIDECAR")
-# Adds /version, a plain Django view, to the schema (and keeps the default enum hook).
+# Adds /version and the health probes (not DRF views) to the schema (keeps the enum hook).
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = ["reko.schema.add_plain_routes"]
 
 # The contract wants the header on every API response, preflight included
