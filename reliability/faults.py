@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reliability import integrity
-from reliability.load import Load, Sample, burst_from_one_client
+from reliability.load import Load, Sample, burst_from_one_client, busiest_window
 from reliability.stack import Postgres, Redis, manage, memory_kib, worker_pids
 from tests.live import LiveServer, production_env
 from tests.mal.fake_mal import FakeMal, anime_json, list_item
@@ -95,18 +95,10 @@ def recovery(samples: list[Sample], fault_end: float) -> tuple[float | None, int
 
 
 def mal_windows(fake: FakeMal, start: float, end: float) -> tuple[int, int, int]:
+    """MAL requests between ``start`` and ``end``, and the most in 1 s and in 10 s."""
     with fake.lock:
-        times = sorted(t for t, _ in fake.log if start <= t < end)
-
-    def busiest(width: float) -> int:
-        best, first = 0, 0
-        for last, t in enumerate(times):
-            while t - times[first] >= width:
-                first += 1
-            best = max(best, last - first + 1)
-        return best
-
-    return len(times), busiest(1.0), busiest(10.0)
+        times = [t for t, _ in fake.log if start <= t < end]
+    return len(times), busiest_window(times, 1.0), busiest_window(times, 10.0)
 
 
 def newcomer_burst(base_url: str, names: list[str], timeout: float) -> dict[str, int]:

@@ -159,6 +159,17 @@ class Load:
             return [s for s in self.samples if start <= s.sent < end]
 
 
+def busiest_window(times: list[float], width: float) -> int:
+    """The most of ``times`` that fall within any window of ``width`` seconds."""
+    times = sorted(times)
+    best, first = 0, 0
+    for last, t in enumerate(times):
+        while t - times[first] >= width:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
 def burst_from_one_client(base_url: str, count: int, timeout: float,
                           parallel: int = 8) -> dict[str, int]:
     """``count`` requests as fast as ``parallel`` connections go, all from one client

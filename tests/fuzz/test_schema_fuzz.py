@@ -4,6 +4,8 @@ data is positive (what the schema allows) and negative (what it does not: those 
 refused with a 4xx)."""
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -25,6 +27,17 @@ schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE,
 @pytest.fixture(autouse=True)
 def served_as_localhost(settings):
     settings.ALLOWED_HOSTS = ["localhost"]
+
+
+@pytest.fixture(autouse=True)
+def test_transaction_outlives_requests():
+    """As in Django's test client: a request must not close the connection that holds the
+    test's transaction (schemathesis calls the WSGI handler itself)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
