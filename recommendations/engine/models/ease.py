@@ -34,5 +34,5 @@ class EASE:
         return self
 
     def recommend(self, user: UserList, k: int) -> Scored:
-        scores = self.items.user_vector(user) @ self.weights
+        scores = self.items.scores_from(self.weights, user)
         return top_k(self.items, scores, self.catalog, user, k)

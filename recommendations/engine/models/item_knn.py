@@ -30,7 +30,7 @@ class ItemKNN:
         return self
 
     def recommend(self, user: UserList, k: int) -> Scored:
-        scores = self.items.user_vector(user) @ self.similarity
+        scores = self.items.scores_from(self.similarity, user)
         return top_k(self.items, scores, self.catalog, user, k)
 
 

@@ -49,12 +49,15 @@ class ItemSpace:
         at = np.minimum(np.searchsorted(self.anime_ids, anime_ids), len(self.anime_ids) - 1)
         return np.where(self.anime_ids[at] == anime_ids, at, -1)
 
-    def user_vector(self, user: UserList) -> np.ndarray:
-        """The user's watched, scored anime as a 0/1 row over the columns (float32)."""
-        vector = np.zeros(len(self), dtype=np.float32)
+    def user_columns(self, user: UserList) -> np.ndarray:
+        """Columns of the user's watched, scored anime that the model knows, each once."""
         columns = self.columns_of(user.anime_ids)
-        vector[columns[columns >= 0]] = 1.0
-        return vector
+        return np.unique(columns[columns >= 0])
+
+    def scores_from(self, weights: np.ndarray, user: UserList) -> np.ndarray:
+        """The user's 0/1 row times an items x items ``weights`` matrix, as the sum of
+        the rows of their anime: a few hundred rows read instead of the whole matrix."""
+        return weights[self.user_columns(user)].sum(axis=0, dtype=np.float64)
 
     def cooccurrence(self, interactions: Interactions) -> np.ndarray:
         """``X.T @ X`` of the 0/1 users x items matrix: how many users have both anime.
