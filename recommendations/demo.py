@@ -30,6 +30,7 @@ class DemoEntry:
     anime_id: int
     score: int
     status: str
+    episodes_watched: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,24 @@ def parse_demo_lists(lines) -> list[DemoEntry]:
             raise CatalogFileError(f"{where}: field 'score' must lie between 0 and 10")
         if row["status"] not in STATUSES:
             raise CatalogFileError(f"{where}: field 'status' is not one of {sorted(STATUSES)}")
+        episodes = (row.get("watched_episodes") or "").strip() or "0"
+        if not episodes.isascii() or not episodes.isdigit():
+            raise CatalogFileError(f"{where}: field 'watched_episodes' must be a whole number")
         if (username, anime_id) not in seen:  # a repeated row adds nothing
             seen.add((username, anime_id))
-            entries.append(DemoEntry(username, anime_id, score, row["status"]))
+            entries.append(DemoEntry(username, anime_id, score, row["status"], int(episodes)))
     return entries
+
+
+def demo_updated_at(entries: list[DemoEntry]) -> list[dt.datetime]:
+    """Each entry's update time by the demo rule (see the module docstring)."""
+    position: dict[str, int] = {}
+    times = []
+    for e in entries:
+        nth = position.get(e.username, 0)
+        position[e.username] = nth + 1
+        times.append(DEMO_LISTS_TIME - dt.timedelta(minutes=nth))
+    return times
 
 
 def demo_load(*, data_dir: Path = DEMO_DIR, progress: bool = True) -> DemoSummary:
@@ -116,13 +131,9 @@ def _replace_demo_users(entries: list[DemoEntry]) -> dict[str, int]:
 
 
 def _store_entries(entries: list[DemoEntry], users: dict[str, int]) -> None:
-    position: dict[str, int] = {}
-    rows = []
-    for e in entries:
-        nth = position.get(e.username, 0)
-        position[e.username] = nth + 1
-        rows.append(ListEntry(
-            user_id=users[e.username], anime_id=e.anime_id, score=e.score, status=e.status,
-            episodes_watched=0, updated_at=DEMO_LISTS_TIME - dt.timedelta(minutes=nth),
-        ))
+    rows = [
+        ListEntry(user_id=users[e.username], anime_id=e.anime_id, score=e.score,
+                  status=e.status, episodes_watched=e.episodes_watched, updated_at=updated_at)
+        for e, updated_at in zip(entries, demo_updated_at(entries))
+    ]
     ListEntry.objects.bulk_create(rows, batch_size=5000)

@@ -144,3 +144,13 @@ def test_a_failure_midway_leaves_nothing_behind(tmp_path, monkeypatch):
         _load(_write(tmp_path))
     assert not Anime.objects.exists() and not MalUser.objects.exists()
     assert not ListEntry.objects.exists()
+
+
+def test_an_optional_watched_episodes_column_is_stored(tmp_path):
+    lists = ("username,anime_id,score,status,watched_episodes\n"
+             "demo_user_001,1,9,watching,3\ndemo_user_001,2,7,completed,\n")
+    _load(_write(tmp_path, lists=lists))
+    assert sorted(ListEntry.objects.values_list("anime_id", "episodes_watched")) == [(1, 3), (2, 0)]
+    bad = lists.replace(",3\n", ",three\n")
+    with pytest.raises(CommandError, match="line 2: field 'watched_episodes'"):
+        _load(_write(tmp_path, lists=bad))
