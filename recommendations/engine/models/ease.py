@@ -5,6 +5,10 @@ matrix ``X``; with ``P = (X.T X + l2 I)^-1`` it is ``B_ij = -P_ij / P_jj``. A us
 scores are their 0/1 row times ``B``, so a user fetched after training is served from
 their own list at once. Training inverts an items x items matrix: ``max_items`` bounds it
 (the most watched anime; the rest are neither inputs nor candidates).
+
+``l2 = 100``: NDCG@16 on the demo lists (``evaluate``) is flat from 50 to 100 and lower
+both ways (one fold: 0.36 at 20, 0.37 at 50 and 100, 0.34 at 400, 0.29 at 1,000; five
+folds: 0.40 at 60 and 100, 0.39 at 200).
 """
 import numpy as np
 
@@ -16,7 +20,7 @@ from recommendations.engine.ranking import Catalog
 class EASE:
     name = "ease"
 
-    def __init__(self, *, l2: float = 200.0, max_items: int | None = 12_000):
+    def __init__(self, *, l2: float = 100.0, max_items: int | None = 12_000):
         if l2 <= 0:
             raise ValueError("l2 must be positive")
         self.l2 = l2
