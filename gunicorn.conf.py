@@ -1,9 +1,9 @@
 """gunicorn settings of the Procfile's web process (gunicorn also reads this file by
 itself when started from the repository's folder).
 
-- Binds ``$PORT`` with ``$WEB_CONCURRENCY`` workers and a 120 s timeout, long enough for
-  a first fetch of a large list from MyAnimeList (``MAL_SYNC_REQUEST_WAIT_SECONDS``
-  stays under it).
+- Binds ``$PORT`` with ``$WEB_CONCURRENCY`` workers of ``$WEB_THREADS`` threads (gthread)
+  and a 120 s timeout, long enough for a first fetch of a large list from MyAnimeList
+  (``MAL_SYNC_REQUEST_WAIT_SECONDS`` stays under it).
 - Each worker builds its similarity index as soon as it starts, in a background thread,
   so that no client request pays for it and ``/health/ready`` says "not ready" meanwhile.
 - The workers' Prometheus samples are added up through ``PROMETHEUS_MULTIPROC_DIR``; when
@@ -17,6 +17,9 @@ from pathlib import Path
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads, so that a request waiting for MyAnimeList holds one thread, not a whole worker.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "8"))
 timeout = 120
 
 # Read by prometheus_client when a worker imports it, so it must be set before the fork.

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from recommendations import serializers, services
 from recommendations.pagination import ClampedPagePagination
 from reko import API_VERSION
+from reko.middleware import client_ip
 from users.services import normalize_username
 from users.sync import user_for_request
 
@@ -92,7 +93,7 @@ class SimilarUserViewSet(ApiViewSet):
     def list(self, request, username):
         _check_usernames(username)
         page = _query(serializers.SimilarQuerySerializer, request)["page"]
-        user = user_for_request(username, refresh=True)
+        user = user_for_request(username, refresh=True, client=client_ip(request))
         data, has_next = services.similar_page(user, page)
         paginator = ClampedPagePagination(page=page, max_page=services.BATCH_MAX)
         return paginator.get_paginated_response(
@@ -102,8 +103,8 @@ class SimilarUserViewSet(ApiViewSet):
                    responses={200: serializers.CompareSerializer, **ERRORS})
     def compare(self, request, username, other):
         _check_usernames(username, other)
-        user = user_for_request(username, refresh=True)
-        other_user = user_for_request(other, refresh=False)
+        user = user_for_request(username, refresh=True, client=client_ip(request))
+        other_user = user_for_request(other, refresh=False, client=client_ip(request))
         return Response({"requester": services.requester_data(user),
                          "data": services.compare(user, other_user)})
 
@@ -114,7 +115,7 @@ class RecommendationViewSet(ApiViewSet):
     def list(self, request, username):
         _check_usernames(username)
         query = _query(serializers.BatchPageQuerySerializer, request)
-        user = user_for_request(username, refresh=True)
+        user = user_for_request(username, refresh=True, client=client_ip(request))
         data, has_next = services.recommendations_page(user, batch=query["batch"],
                                                        page=query["page"])
         paginator = ClampedPagePagination(page=query["page"],
@@ -127,8 +128,8 @@ class RecommendationViewSet(ApiViewSet):
     def from_user(self, request, username, other):
         _check_usernames(username, other)
         page = _query(serializers.PageQuerySerializer, request)["page"]
-        user = user_for_request(username, refresh=True)
-        other_user = user_for_request(other, refresh=False)
+        user = user_for_request(username, refresh=True, client=client_ip(request))
+        other_user = user_for_request(other, refresh=False, client=client_ip(request))
         data, has_next = services.user_recommendations_page(user, other_user, page=page)
         paginator = ClampedPagePagination(page=page, max_page=services.RECOMMENDATION_MAX_PAGE)
         return paginator.get_paginated_response(
@@ -139,7 +140,7 @@ class RecommendationViewSet(ApiViewSet):
     def random(self, request, username):
         _check_usernames(username)
         batch = _query(serializers.BatchQuerySerializer, request)["batch"]
-        user = user_for_request(username, refresh=True)
+        user = user_for_request(username, refresh=True, client=client_ip(request))
         return Response({"requester": services.requester_data(user),
                          "data": services.random_recommendations(user, batch=batch)})
 

@@ -123,14 +123,15 @@ class ApiRateLimitMiddleware:
         return response
 
 
-def retry_after_if_limited(request, group: str, rate: str) -> int | None:
+def retry_after_if_limited(request, group: str, rate: str, *, key="ip") -> int | None:
     """Count this request against the client's budget; ``None`` while within it, else the
     whole seconds until the client's current window ends and the count starts over.
+    ``key`` names the client (django-ratelimit's key: the IP by default).
 
     django-ratelimit's windows are fixed (aligned to the epoch, shifted per client) and its
     count key changes once the clock passes the window's last second, ``time_left`` away.
     """
-    usage = get_usage(request, group=group, key="ip", rate=rate, increment=True)
+    usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
     if usage is None or not usage["should_limit"]:
         return None
     return max(1, usage["time_left"] + 1)

@@ -201,6 +201,15 @@ MAL_SYNC_LOCK_SECONDS = env_float("MAL_SYNC_LOCK_SECONDS", 300.0)
 # How long a web request waits for another process's fetch of the same user before a 503
 # (kept under gunicorn's --timeout in the Procfile).
 MAL_SYNC_REQUEST_WAIT_SECONDS = env_float("MAL_SYNC_REQUEST_WAIT_SECONDS", 60.0)
+# What keeps MAL from holding the web workers (users/fetch_limits.py): a user MAL says does
+# not exist is answered from the cache this long; each client may make this many requests
+# that cost MAL calls (a never-seen user, a stale list's refresh); at most this many first
+# fetches run at once in the whole deployment (0: no bound); a list is read from MAL for
+# at most this many pages of 1,000 entries (the most recently updated first).
+MAL_NOT_FOUND_CACHE_SECONDS = env_int("MAL_NOT_FOUND_CACHE_SECONDS", 300)
+MAL_FETCH_RATE = env_str("MAL_FETCH_RATE", "10/m")
+MAL_CONCURRENT_FETCHES = env_int("MAL_CONCURRENT_FETCHES", 4)
+MAL_MAX_LIST_PAGES = env_int("MAL_MAX_LIST_PAGES", 40)
 USER_REFRESH_AFTER_DAYS = env_int("USER_REFRESH_AFTER_DAYS", 3)
 USER_FULL_RESYNC_AFTER_DAYS = env_int("USER_FULL_RESYNC_AFTER_DAYS", 30)
 

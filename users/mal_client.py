@@ -15,6 +15,7 @@ API reference: https://myanimelist.net/apiconfig/references/api/v2
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import math
 import threading
@@ -43,6 +44,8 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 CALL_OUTCOMES = {200: "ok", 403: "forbidden", 404: "not_found", 429: "throttled",
                  500: "server_error", 502: "server_error", 503: "server_error",
                  504: "server_error"}
+# A longer Retry-After from MAL is not believed (nor passed on to clients as it is).
+RETRY_AFTER_MAX_SECONDS = 3600
 # Per rate, so that processes configured differently during a rollout cannot misread slots.
 BUDGET_KEY = "mal:budget:{}:slot:{}"
 BUDGET_HINT_KEY = "mal:budget:{}:next"
@@ -142,7 +145,7 @@ def user_animelist(username: str, *, updated_since: dt.datetime | None = None
         "limit": LIST_PAGE_SIZE, "nsfw": 1,
     })
     entries: dict[int, MalListEntry] = {}
-    while True:
+    for number in itertools.count(1):
         page = [_list_entry(item) for item in _items(body)]
         fresh = [e for e in page if updated_since is None or e.updated_at >= updated_since]
         for entry in fresh:
@@ -150,8 +153,14 @@ def user_animelist(username: str, *, updated_since: dt.datetime | None = None
             entries.setdefault(entry.anime.id, entry)
         next_url = _next_url(body)
         if not next_url or len(fresh) < len(page):
-            return list(entries.values())
+            break
+        if number >= settings.MAL_MAX_LIST_PAGES:
+            # Bounds the MAL calls of one request (a list that never ends, a paging loop);
+            # the most recently updated entries, read first, are the ones the hash uses.
+            logger.warning("%s: stopped reading the list after %d pages", username, number)
+            break
         body = _get(next_url)
+    return list(entries.values())
 
 
 def anime_details(anime_id: int) -> MalAnimeDetails:
@@ -391,11 +400,15 @@ def _retryable(error: MalError) -> MalError:
 
 
 def _retry_after(value: str | None) -> int | None:
-    """``Retry-After`` in whole seconds (only the delta-seconds form; MAL sends that)."""
+    """``Retry-After`` in whole seconds (only the delta-seconds form; MAL sends that), at
+    most ``RETRY_AFTER_MAX_SECONDS``; ``None`` for anything else ("inf", "nan", a date)."""
     try:
-        return max(0, math.ceil(float(value))) if value else None
+        seconds = float(value) if value else math.nan
     except ValueError:
         return None
+    if not math.isfinite(seconds):
+        return None
+    return min(max(0, math.ceil(seconds)), RETRY_AFTER_MAX_SECONDS)
 
 
 def budget_take() -> None:

@@ -18,21 +18,20 @@ import contextlib
 import datetime as dt
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
 from tqdm import tqdm
 
 from recommendations.catalog_files import record_from_mal
+from reko import cache_locks
 from reko.exceptions import (
     ApiError, EmptyUserList, FailedSave, InvalidUserList, MALRateLimited, MALUnavailable,
     PrivateUserList, UserNotFound,
 )
-from users import mal_client
+from users import fetch_limits, mal_client
 from users.models import ListEntry, MalUser
 from users.selectors import mal_user_by_name
 from users.services import EntryData, mal_user_delete, mal_user_store_list, normalize_username
@@ -53,28 +52,43 @@ class SyncResult:
     action: str  # "created", "full", "incremental" or "fresh" (nothing fetched)
 
 
-def user_for_request(username: str, *, refresh: bool) -> MalUser:
+def user_for_request(username: str, *, refresh: bool, client: str | None = None) -> MalUser:
     """The stored user for ``username``, fetched from MAL if unknown.
 
     ``refresh`` also refreshes a known user whose list is stale (the requester does; the
-    other user of compare and recommendations-from does not).
+    other user of compare and recommendations-from does not). ``client`` (the requester's
+    IP) is held to its allowance of MAL-costing requests (``users.fetch_limits``).
     """
     name = normalize_username(username)
     user = mal_user_by_name(name)
     if user is None:
-        # A request waits less for another process's fetch of this user than a command
-        # would: past the web server's timeout a 503 with Retry-After serves it better.
-        user = mal_user_sync(username=name,
-                             lock_wait=settings.MAL_SYNC_REQUEST_WAIT_SECONDS).user
+        user = _first_fetch(name, client)
     elif refresh and settings.MAL_CLIENT_ID and refresh_due(user):
-        try:
-            # Someone else refreshing this user: the stored copy will do, no need to wait.
-            user = mal_user_sync(username=name, lock_wait=0).user
-        except MAL_OUTAGES as error:
-            logger.warning("Serving %s from the stored copy: %s", name, error.message)
+        if fetch_limits.client_allowance_wait(client) is not None:
+            logger.info("Serving %s from the stored copy: client over its MAL allowance", name)
+        else:
+            try:
+                # Someone else refreshing this user: the stored copy will do, no waiting.
+                user = mal_user_sync(username=name, lock_wait=0).user
+            except MAL_OUTAGES as error:
+                logger.warning("Serving %s from the stored copy: %s", name, error.message)
     if user.hash is None:
         raise EmptyUserList()
     return user
+
+
+def _first_fetch(name: str, client: str | None) -> MalUser:
+    """A never-seen user, fetched from MAL within the limits that keep workers free."""
+    if fetch_limits.known_missing(name):
+        raise UserNotFound()
+    if not settings.MAL_CLIENT_ID:
+        raise MALUnavailable(NOT_CONFIGURED, status=503)
+    fetch_limits.check_client_allowance(client)
+    with fetch_limits.first_fetch_slot():
+        # A request waits less for another process's fetch of this user than a command
+        # would: past the web server's timeout a 503 with Retry-After serves it better.
+        return mal_user_sync(username=name,
+                             lock_wait=settings.MAL_SYNC_REQUEST_WAIT_SECONDS).user
 
 
 def refresh_due(user: MalUser) -> bool:
@@ -142,6 +156,7 @@ def _fetch_list(name: str, since: dt.datetime | None, *,
         return mal_client.user_animelist(name, updated_since=since)
     except mal_client.MalUserNotFound:
         mal_user_delete(username=name)
+        fetch_limits.remember_missing(name)
         raise UserNotFound() from None
     except mal_client.MalForbidden:
         if not imported:
@@ -158,7 +173,9 @@ def api_error_for(error: mal_client.MalError) -> ApiError:
     if isinstance(error, mal_client.MalRateLimited):
         return MALRateLimited(retry_after=error.retry_after)
     if isinstance(error, mal_client.MalInvalidResponse):
-        return InvalidUserList(f"{InvalidUserList.default_message} ({error})")
+        # What MAL sent (a paging URL, a field's value) is for the log, never the client.
+        logger.warning("MAL answered with an unreadable list: %s", error)
+        return InvalidUserList()
     # Temporary trouble (5xx, timeouts, no connection) is a 503; MAL refusing us is a 502.
     temporary = getattr(error, "retryable", False)
     return MALUnavailable(status=503 if temporary else 502, retry_after=error.retry_after)
@@ -170,18 +187,19 @@ def _user_lock(name: str, *, wait: float | None = None):
 
     Waits for another holder at most ``wait`` seconds (default: the lock's lifetime).
     """
-    key, token = LOCK_KEY.format(name), uuid.uuid4().hex
+    key, token = LOCK_KEY.format(name), cache_locks.new_token()
     timeout = settings.MAL_SYNC_LOCK_SECONDS
     deadline = time.monotonic() + (timeout if wait is None else wait)
-    while not cache.add(key, token, timeout=int(timeout) + 1):
+    while not cache_locks.acquire(key, token, timeout=timeout + 1):
         if time.monotonic() > deadline:
             raise MALUnavailable(BUSY, status=503, retry_after=5)
         time.sleep(LOCK_POLL_SECONDS)
     try:
         yield
     finally:
-        if cache.get(key) == token:
-            cache.delete(key)
+        # Compare-and-delete in one step: a lock that expired and was taken by another
+        # fetch since is theirs.
+        cache_locks.release(key, token)
 
 
 # --- batch syncs (management commands) --------------------------------------------------

@@ -4,8 +4,9 @@ It serves ``GET /v2/users/{name}/animelist`` (``sort=list_updated_at``, ``limit`
 paging with absolute ``paging.next`` URLs, node fields as asked in ``fields``) and
 ``GET /v2/anime/{id}`` (with ``related_anime`` when asked), answers 403 for private users
 and 404 for unknown ones, checks ``X-MAL-CLIENT-ID``, plays scripted failures (429 with
-``Retry-After``, 5xx, persistent or a given number of times), can be slow on chosen paths,
-and logs every request so tests can count them.
+``Retry-After``, 5xx, persistent or a given number of times), can be slow on chosen paths
+(a fixed delay, or held until the test lets go: ``hold`` / ``let_go``), and logs every
+request so tests can count them.
 """
 import datetime as dt
 import json
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 DEFAULT_FIELDS = ("id", "title", "main_picture")
+HOLD_SECONDS = 60.0  # the longest a held request waits, should a test forget to let go
 
 
 def anime_json(anime_id: int, *, title: str | None = None, genres=(1, 4), start_date="2015-04-01",
@@ -50,6 +52,8 @@ class FakeMal:
         self.anime: dict[int, dict] = {}
         self.private: set[str] = set()
         self.slow: dict[str, float] = {}  # path prefix -> seconds to wait before answering
+        self._held: dict[str, threading.Event] = {}  # path prefix -> released when set
+        self.holding = 0  # requests being held right now
         self._scripts: list[dict] = []
         self.log: list[tuple[float, str]] = []  # (time, path with query)
         self.lock = threading.Lock()
@@ -90,6 +94,28 @@ class FakeMal:
         with self.lock:
             self._scripts.clear()
 
+    def hold(self, prefix: str) -> None:
+        """Keep requests whose path starts with ``prefix`` waiting until ``let_go`` (a MAL
+        as slow as the test wants, without timing anything); at most HOLD_SECONDS."""
+        with self.lock:
+            self._held[prefix] = threading.Event()
+
+    def let_go(self) -> None:
+        with self.lock:
+            held, self._held = list(self._held.values()), {}
+        for event in held:
+            event.set()
+
+    def wait_until_holding(self, count: int, timeout: float = 30.0) -> None:
+        """Return once ``count`` requests are being held (AssertionError after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.holding >= count:
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"only {self.holding} of {count} requests reached the fake MAL")
+
     # --- inspection -----------------------------------------------------------------
 
     def requests(self, prefix: str = "") -> list[str]:
@@ -113,6 +139,13 @@ class FakeMal:
         for prefix, seconds in self.slow.items():
             if path.startswith(prefix):
                 time.sleep(seconds)
+        with self.lock:
+            held = [event for prefix, event in self._held.items() if path.startswith(prefix)]
+            self.holding += len(held)
+        for event in held:
+            event.wait(HOLD_SECONDS)
+            with self.lock:
+                self.holding -= 1
         script = self._scripted(path)
         if script is not None:
             extra = {"Retry-After": str(script["retry_after"])} if script["retry_after"] else {}

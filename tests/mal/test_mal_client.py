@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -268,3 +269,81 @@ def test_an_entry_seen_twice_while_paging_is_kept_once(fake_mal):
     entries = mal_client.user_animelist("busy")
 
     assert len(entries) == 1499 and len({e.anime.id for e in entries}) == 1499
+
+
+def test_a_list_is_read_for_at_most_the_page_limit(fake_mal, settings, monkeypatch):
+    monkeypatch.setattr(mal_client, "LIST_PAGE_SIZE", 10)
+    settings.MAL_MAX_LIST_PAGES = 3
+    fake_mal.add_user("endless", make_list(45))
+
+    entries = mal_client.user_animelist("endless")
+
+    assert len(fake_mal.requests("/v2/users/endless/animelist")) == 3
+    assert len(entries) == 30  # the 30 most recently updated entries
+    assert max(e.updated_at for e in entries) == T0
+
+
+def test_a_paging_loop_stops_at_the_page_limit(fake_mal, settings):
+    settings.MAL_MAX_LIST_PAGES = 4
+    fake_mal.add_user("loop", make_list(2))
+    original = fake_mal._animelist
+
+    def looping(name, query):  # always the same page, always a next one
+        status, headers, body = original(name, query)
+        same = urlencode({key: values[0] for key, values in query.items()})
+        body["paging"]["next"] = f"{fake_mal.url}/users/loop/animelist?{same}"
+        return status, headers, body
+
+    fake_mal._animelist = looping
+    assert len(mal_client.user_animelist("loop")) == 2
+    assert len(fake_mal.requests("/v2/users/loop/animelist")) == 4
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("inf", None), ("-inf", None), ("nan", None), ("1e400", None),
+    ("Wed, 21 Oct 2015 07:28:00 GMT", None), ("", None), ("-5", 0), ("2.5", 3),
+    ("99999999", mal_client.RETRY_AFTER_MAX_SECONDS),
+])
+def test_retry_after_from_mal_is_read_safely(header, expected):
+    assert mal_client._retry_after(header) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["inf", "1e400", "nan", "99999999"])
+def test_a_junk_retry_after_from_mal_is_a_clean_503(fake_mal, settings, header):
+    from rest_framework.test import APIClient
+
+    fake_mal.fail("/v2/users/bob", 503, retry_after=header)
+    response = APIClient().get("/bob/similar")
+
+    assert response.status_code == 503, response.content
+    assert response.json()["id"] == "MALUnavailable"
+    retry_after = response.get("Retry-After")
+    assert retry_after is None or 0 <= int(retry_after) <= mal_client.RETRY_AFTER_MAX_SECONDS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mangle", ["paging", "start_date", "status"])
+def test_nothing_mal_wrote_reaches_the_client(fake_mal, mangle):
+    from rest_framework.test import APIClient
+
+    fake_mal.add_user("bob", make_list(2))
+    original = fake_mal._animelist
+    planted = "https://evil.example/steal?token=PLANTED"
+
+    def mangled(name, query):
+        status, headers, body = original(name, query)
+        if mangle == "paging":
+            body["paging"]["next"] = planted
+        elif mangle == "start_date":
+            body["data"][0]["node"]["start_date"] = planted
+        else:
+            body["data"][0]["list_status"]["status"] = planted
+        return status, headers, body
+
+    fake_mal._animelist = mangled
+    response = APIClient().get("/bob/similar")
+
+    assert response.status_code == 422
+    assert response.json() == {"code": 422, "id": "InvalidUserList",
+                               "message": "This user's anime list could not be read."}
