@@ -84,7 +84,10 @@ def test_never_seen_users_asked_for_at_once_are_stored_once_within_the_budget(
     server = live_service(production_env(
         shared_database_url, REDIS_URL=redis_url(), MAL_API_URL=fake.url,
         MAL_CLIENT_ID=fake.client_id, MAL_REQUESTS_PER_SECOND=str(MAL_RATE),
-        RATELIMIT_RATE="10000/m"), workers=WORKERS)
+        # Every client here is 127.0.0.1, and all 100 are to be served: no per-client
+        # allowance of MAL-costing requests, no bound on first fetches in flight.
+        RATELIMIT_RATE="10000/m", MAL_FETCH_RATE="10000/m", MAL_CONCURRENT_FETCHES="0"),
+        workers=WORKERS)
 
     urls = [f"{server.url}/launch_day/similar"] * CLIENTS + \
         [f"{server.url}/{name}/recommendations" for name in others]
