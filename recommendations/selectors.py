@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from recommendations.lru import LruDict
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
+from reko.raw_rows import instance_from_row, select_columns
 from recommendations.engine.ranking import Catalog
 from users.models import ListEntry, MalUser
 
@@ -227,21 +228,9 @@ def forget_cached_lists() -> None:
 
 
 def snapshot_of(user: MalUser) -> SimilaritySnapshot | None:
-    # Raw SQL: every similar and recommendation request reads this, and building the
-    # ORM query costs more than running it. Converted as the model's fields would.
-    table = SimilaritySnapshot._meta.db_table
+    # Plain SQL: every later page of a walk may read this (see reko.raw_rows).
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, hash, computed_at, neighbour_ids, distances FROM {table} "
-                       "WHERE user_id = %s", [user.id])
+        cursor.execute(f"SELECT {select_columns(SimilaritySnapshot)} FROM "
+                       f"{SimilaritySnapshot._meta.db_table} WHERE user_id = %s", [user.id])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    values = {}
-    for name, value in zip(("id", "hash", "computed_at", "neighbour_ids", "distances"), row):
-        column = SimilaritySnapshot._meta.get_field(name).get_col(table)
-        # The ORM's own order: the backend's converters, then the field's.
-        for converter in (connection.ops.get_db_converters(column) +
-                          column.get_db_converters(connection)):
-            value = converter(value, column, connection)
-        values[name] = value
-    return SimilaritySnapshot(user_id=user.id, **values)
+    return None if row is None else instance_from_row(SimilaritySnapshot, row)
