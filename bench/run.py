@@ -9,6 +9,7 @@ the original's SQL on PostgreSQL and on MariaDB database ``bench``), then the HT
 step runs in its own process; raw results go to bench/results/ (git-ignored).
 """
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -52,16 +53,24 @@ def run_scale(users: int, args, log) -> dict:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "reko.settings"}
     env.pop("INDEX_DIR", None)
     out = {"users": users, "database": name}
-    log(f"[{users:,}] database {name}: create and migrate")
-    _recreate_database(args.pg, name)
+    generated = RESULTS / f"generate-{users}.json"
+    if args.reuse_databases and generated.exists():
+        log(f"[{users:,}] database {name}: reused as generated before")
+        out["generate"] = json.loads(generated.read_text())
+    else:
+        log(f"[{users:,}] database {name}: create and migrate")
+        _recreate_database(args.pg, name)
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                       cwd=ROOT, env=env, check=True)
+        log(f"[{users:,}] generate")
+        started = time.perf_counter()
+        summary = _python("bench.generate", "--users", str(users), "--seed", str(args.seed),
+                          env=env)
+        out["generate"] = json.loads(summary.strip().splitlines()[-1])
+        out["generate"]["wall_s"] = time.perf_counter() - started
+        generated.write_text(json.dumps(out["generate"]))
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
                    env=env, check=True)
-    log(f"[{users:,}] generate")
-    started = time.perf_counter()
-    summary = _python("bench.generate", "--users", str(users), "--seed", str(args.seed),
-                      env=env)
-    out["generate"] = json.loads(summary.strip().splitlines()[-1])
-    out["generate"]["wall_s"] = time.perf_counter() - started
     log(f"[{users:,}] generated in {out['generate']['wall_s']:.0f}s; measure engine and SQL")
     measure_file = RESULTS / f"measure-{users}.json"
     extra = ["--no-mariadb"] if args.no_mariadb else []
@@ -74,11 +83,35 @@ def run_scale(users: int, args, log) -> dict:
     out["measure"] = json.loads(measure_file.read_text())
     log(f"[{users:,}] HTTP")
     from bench import http_bench
+    names = _known_users(url, 2000, args.seed)
     out["http"] = http_bench.run(
-        database_url=url, names=_known_users(url, 2000, args.seed), seed=args.seed,
-        route_seconds=args.route_seconds, mixed_seconds=args.mixed_seconds, port=args.port,
-        workdir=RESULTS / "http")
+        database_url=url, names=names, seed=args.seed, route_seconds=args.route_seconds,
+        mixed_seconds=args.mixed_seconds, port=args.port, workdir=RESULTS / "http")
+    if args.baseline:
+        log(f"[{users:,}] HTTP of the baseline {args.baseline}")
+        with _checkout(args.baseline) as folder:
+            out["http_baseline"] = http_bench.run(
+                database_url=url, names=names, seed=args.seed,
+                route_seconds=args.route_seconds, mixed_seconds=args.mixed_seconds,
+                port=args.port, workdir=RESULTS / "http-baseline", root=folder)
+        out["http_baseline"]["revision"] = args.baseline
     return out
+
+
+@contextlib.contextmanager
+def _checkout(revision: str):
+    """The code of ``revision`` in a temporary git worktree (same packages, same database),
+    so the same run measures the request path before and after a change."""
+    folder = RESULTS / f"baseline-{revision}"
+    subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT,
+                   capture_output=True)
+    subprocess.run(["git", "worktree", "add", "--detach", str(folder), revision], cwd=ROOT,
+                   check=True, capture_output=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT,
+                       capture_output=True)
 
 
 def run_engine_only(users: int, args, log) -> dict:
@@ -132,6 +165,11 @@ def main(argv=None) -> None:
                         help="PostgreSQL server URL (databases bench_reko_<users> are made)")
     parser.add_argument("--no-mariadb", action="store_true")
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--baseline", default="",
+                        help="a git revision whose HTTP leg is measured too, for before/after")
+    parser.add_argument("--reuse-databases", action="store_true",
+                        help="keep the bench_reko_<users> databases this run generated before "
+                             "(same --seed) instead of generating them again")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--plot", default=str(BENCH_DIR / "benchmarks.png"))
     args = parser.parse_args(argv)
