@@ -20,6 +20,8 @@ import numpy as np
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 LUA = BENCH_DIR / "wrk_paths.lua"
+# gunicorn.conf.py's default WEB_THREADS.
+PRODUCTION_THREADS = 8
 ROUTES = ("similar", "compare", "recommendations", "user_recommendations", "random")
 
 
@@ -112,6 +114,12 @@ def run(*, database_url: str, names: list[str], seed: int, route_seconds: int,
     gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "reko.wsgi",
                 "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "180",
                 "--log-level", "warning"]
+    conf = root / "gunicorn.conf.py"
+    if conf.exists():
+        # Production's own server settings (the Procfile's): its worker class and threads.
+        gunicorn += ["--config", str(conf)]
+        threads = threads if threads > 1 else PRODUCTION_THREADS
+        env["WEB_THREADS"] = str(threads)
     if threads > 1:  # gthread workers: keep-alive connections, a few requests per worker
         gunicorn += ["--worker-class", "gthread", "--threads", str(threads)]
     started = time.perf_counter()

@@ -199,7 +199,7 @@ def _http_section(scale) -> list[str]:
              for route, p in profile.items()])
     return lines + _before_after(scale) + [
         "### HTTP", "",
-        f"gunicorn, {h['workers']} sync workers, DEBUG=0, RATELIMIT_ENABLE=0, PostgreSQL; "
+        f"{h['server']} ({h['workers']} workers), DEBUG=0, RATELIMIT_ENABLE=0, PostgreSQL; "
         "`wrk` on 127.0.0.1 with random known users, pages and batches: each route alone "
         "with 1 connection (a request's own latency), then all routes mixed with 4 "
         "connections (throughput of both workers). The workers build the index when they "
@@ -229,7 +229,8 @@ def _before_after(scale) -> list[str]:
     return [
         f"### HTTP before and after (baseline `{before['revision']}`)", "",
         "The same load on the same database in this run, first on this checkout, then on "
-        "the baseline's code (a git worktree of that revision, same packages).", "",
+        f"the baseline's code (a git worktree of that revision, same packages). After: "
+        f"{after['server']}; before: {before['server']}.", "",
     ] + _table(["route", "p50 ms before", "p50 ms after", "p99 ms before", "p99 ms after",
                 "req/s before", "req/s after", "req/s ratio"], rows)
 
