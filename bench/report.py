@@ -53,11 +53,16 @@ DESIGN = [
     "(FORMAT BINARY)` of one packed `bytea` per user, on two connections. With `INDEX_DIR` "
     "set, the first worker saves the index as `.npy` files and every worker maps them "
     "read-only, so the workers share one copy in the page cache.",
-    "* **Request path** (`live_index.py`, `selectors.py`, `services.py`): anime details are kept "
-    "in memory per catalog version (the change feed's anime changes start a new cache), "
-    "the snapshot and the requester's list are read with plain SQL, a page's users are "
-    "looked up in one vectorised call, and a new snapshot is committed without waiting "
-    "for the WAL flush (it is derived data).", "",
+    "* **Request path** (`live_index.py`, `neighbours.py`, `selectors.py`, `services.py`, "
+    "`reko/renderers.py`): a walk's first page scans the current index (a process reuses "
+    "its last scan while its index has not changed) and stores the list only when it "
+    "changed, with one upsert committed without waiting for the WAL flush; later pages "
+    "reuse a stored list within the paging window, and read none while the users have not "
+    "changed for a window. The requester is read with plain SQL into a model instance "
+    "(no ORM query compilation); their list is kept per process under their `updated_at`; "
+    "anime details are kept per catalog version; a page's users are looked up in one "
+    "vectorised call; the query string is checked by fields bound once; JSON is written by "
+    "orjson, byte for byte what DRF's renderer wrote.", "",
 ]
 
 
@@ -86,7 +91,7 @@ def _header(report) -> list[str]:
         "Everything on this page comes from that one run (`bench/results/report.json` holds "
         "the raw numbers); nothing is typed by hand. Latencies are medians (p50) and 99th "
         "percentiles in milliseconds. *fresh*: the neighbour list is computed by the request "
-        "(a scan of every user); *stored*: it is at hand (the engine's stored snapshot; for "
+        "(a scan of every user); *stored*: it is at hand (a stored neighbour list; for "
         "the SQL, the batch's 32 neighbour ids are passed in).", "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; {m['os']}. "
         f"Python {m['python']}, numpy {m['numpy']}, Django {m.get('django', '?')}, "
@@ -191,7 +196,7 @@ def _http_section(scale) -> list[str]:
     profile = scale["measure"].get("request_profile")
     if profile:
         lines = ["### Where a request's time goes (in process, p50 ms)", "",
-                 "Django's test client, no HTTP server, snapshots already stored; *database* "
+                 "Django's test client, no HTTP server, after a warm-up on the same paths; *database* "
                  "is the time spent in queries (Python side included), the rest is Django, "
                  "DRF, the services, the engine and the JSON.", ""] + _table(
             ["route", "request", "database", "queries", "rest"],

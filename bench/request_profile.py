@@ -29,7 +29,8 @@ def measure(names: list[str], *, seed: int, requests: int = 200) -> dict:
     """p50 of the whole request and of its database time per route (ms), queries each.
 
     Each route first serves ``requests`` warm-up requests on the same paths, so the
-    timed ones find stored snapshots (the common case once users come back).
+    timed ones find what a returning user finds (neighbour lists and the requester's list
+    at hand).
     """
     from django.db import connection
     from django.test import Client
