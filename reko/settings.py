@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "users",
     "recommendations",
+    "web",
 ]
 
 # Probes and the metrics scrape first: load balancers and Prometheus call them by the

@@ -20,6 +20,7 @@ def server_error(request):
 
 
 urlpatterns = [
+    path("", include("web.urls")),
     path("", include("recommendations.urls")),
     path("admin/", admin.site.urls),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
