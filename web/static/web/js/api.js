@@ -25,9 +25,11 @@ function waitText(retryAfter, fallback) {
   return retryAfter ? `in ${retryAfter} second${retryAfter === 1 ? "" : "s"}` : fallback;
 }
 
-// What the page says for each error the contract defines; ``name`` is the user concerned.
-export function friendlyMessage(problem, name) {
-  const who = name ? `“${name}”` : "that user";
+// What the page says for each error the contract defines; ``names`` are the users it may
+// concern (the API's messages do not say which of two users).
+export function friendlyMessage(problem, names) {
+  const quoted = [names].flat().filter(Boolean).map((name) => `“${name}”`);
+  const who = quoted.length ? quoted.join(" or ") : "that user";
   switch (problem.id) {
     case "InvalidUsername":
       return "That is not a MyAnimeList username: use 2 to 16 letters, digits, _ or -.";

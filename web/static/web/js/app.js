@@ -15,6 +15,8 @@ const $ = (id) => document.getElementById(id);
 const optIn = { name: document.body.dataset.optInAlgorithm || "", status: "unknown", note: "" };
 let current = null;
 let requestNumber = 0;
+// Users the API has answered for in this visit: an error in a two-user view is then about the other.
+const answeredFor = new Set();
 
 function integer(value, low, high) {
   const number = Number.parseInt(value || "", 10);
@@ -76,12 +78,12 @@ function showLoading(state) {
   }, SLOW_FIRST_FETCH_MS);
 }
 
-function showProblem(problem, name, focus) {
+function showProblem(problem, names, focus) {
   const retry = h("button", { type: "button", class: "button small", onclick: () => show(current, { push: false, focus: true }) }, "Try again");
   const demo = h("button", { type: "button", class: "button small", onclick: () => search("demo_user_001") }, "Try demo_user_001");
   const actions = ["MALUnavailable", "MALRateLimited", "RateLimited", "Offline", "HttpError", "InvalidUserList"].includes(problem.id) ? [retry] : [demo];
   const box = setStatus("error", h("p", { class: "status-title" }, "We couldn't show that"),
-    h("p", {}, friendlyMessage(problem, name)), h("p", { class: "status-actions" }, actions));
+    h("p", {}, friendlyMessage(problem, names)), h("p", { class: "status-actions" }, actions));
   if (focus && box) box.focus();
 }
 
@@ -95,6 +97,7 @@ function renderRankingSwitch(state) {
   const note = $("ranking-note");
   note.hidden = optIn.status !== "unavailable";
   note.textContent = optIn.status === "unavailable" ? `The learned ranking is not available: ${optIn.note}.` : "";
+  $("ranking-hint").hidden = !note.hidden;
 }
 
 // Asks once whether the opt-in ranking answers, so the switch is only offered when it works.
@@ -197,7 +200,7 @@ const loaders = {
     $("compare-second").value = state.other;
     if (!state.other) {
       setResults("Compare two users", "Type any two MyAnimeList usernames to see how close their taste is.");
-      return;
+      return false;
     }
     const body = await api.compare(state.user, state.other);
     setResults(`${state.user} and ${state.other}`, null,
@@ -207,6 +210,7 @@ const loaders = {
     const saved = store.savedAnime();
     setResults("Saved for later", `Kept in this browser only (up to ${store.SAVED_LIMIT} anime).`,
       saved.length ? animeCards(saved, "") : empty("Nothing saved yet: use “Save for later” on any anime."));
+    return false;
   },
 };
 
@@ -269,10 +273,14 @@ async function show(state, { push = true, focus = false } = {}) {
   results.setAttribute("aria-busy", "true");
   showLoading(state);
   try {
-    await loaders[state.view](state);
+    // A loader returns false when it did not ask the API about the user.
+    const asked = (await loaders[state.view](state)) !== false;
     if (number !== requestNumber) return;
     setStatus(null);
-    if (state.user) store.rememberUser(state.user);
+    if (state.user && asked) {
+      store.rememberUser(state.user);
+      answeredFor.add(state.user);
+    }
     if (focus) $("results-title").focus();
   } catch (problem) {
     if (number !== requestNumber) return;
@@ -285,16 +293,14 @@ async function show(state, { push = true, focus = false } = {}) {
       return;
     }
     setResults("", null);
-    const name = ["user", "compare"].includes(state.view) && problem.id !== "InvalidUsername" && state.other ? guessWho(problem, state) : state.user;
-    showProblem(problem, name, focus);
+    const twoUsers = ["user", "compare"].includes(state.view) && state.other;
+    const names = !twoUsers ? state.user : answeredFor.has(state.user) ? state.other : [state.user, state.other];
+    // A list that cannot be shown leaves nothing to browse: only the message stays.
+    if (!twoUsers && USER_ERROR_IDS.has(problem.id)) app.hidden = true;
+    showProblem(problem, names, focus);
   } finally {
     if (number === requestNumber) results.removeAttribute("aria-busy");
   }
-}
-
-// Which of the two users an error is about: the API's message names the user it concerns.
-function guessWho(problem, state) {
-  return (problem.message || "").toLowerCase().includes(state.other) ? state.other : state.user;
 }
 
 function search(name) {
