@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from reko import API_VERSION
+from reko.middleware import rate_limit_exempt
 
 # The opt-in ranking the page offers beside the contract's (``?algorithm=...``). The page
 # asks for it once and disables its switch when the API answers with an error (not trained
@@ -18,6 +19,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# Outside the clients' request budget: the page costs no query, and every call it makes
+# from the browser is an API request counted as usual.
+@rate_limit_exempt
 @require_safe
 def index(request):
     response = render(request, "web/index.html", {
