@@ -115,7 +115,7 @@ def test_a_stored_user_without_a_hash_has_an_empty_list(client, known, route):
     assert stored_rows() == before
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/known_user", "/known_user/nope",
+@pytest.mark.parametrize("path", ["/nope", "/known_user", "/known_user/nope",
                                   "/known_user/similar/", "/known_user/compare",
                                   "/known_user/recommendations/a/b", "/api/version"])
 def test_an_unknown_route_is_a_plain_text_404(client, known, path):

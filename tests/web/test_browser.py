@@ -5,6 +5,7 @@ Screenshots of the main views go to a temporary folder, or to docs/screenshots/ 
 UPDATE_SCREENSHOTS=1 (``make screenshots``).
 """
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import requests
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from tests.live import production_env
 from tests.web import browser as chromium
 from tests.web.conftest import DOWN_USER, EMPTY_USER, PRIVATE_USER, SLOW_USER
 from tests.web.page import Page
@@ -258,6 +260,22 @@ def test_a_failed_search_says_why_in_plain_words(page, username, words):
 
     assert words in page.wait_for_status(words)
     assert page.all(".card") == []
+
+
+def test_a_client_over_the_rate_limit_is_asked_to_wait(browser, live_service, live_database_url):
+    # One worker, so that its local-memory cache holds the only count; an hourly window, so
+    # that it does not start over between the requests below.
+    server = live_service(production_env(live_database_url, RATELIMIT_RATE="3/h"), workers=1)
+    answers = [requests.get(f"{server.url}/version", timeout=10).status_code for _ in range(4)]
+    assert answers[-1] == 503  # this client (127.0.0.1, the browser too) has used its budget
+
+    page = Page(browser, server.url).open("/")  # the page itself is not counted
+    page.search(USER)
+
+    text = page.wait_for_status("going a little fast")
+    assert re.search(r"try again in (\d+ seconds?|about \d+ minutes)\.", text)
+    assert page.find("#status button").text == "Try again"
+    assert page.card_ids() == []
 
 
 def test_a_private_list_on_a_phone(page, screenshot):

@@ -22,7 +22,9 @@ function seconds(value) {
 }
 
 function waitText(retryAfter, fallback) {
-  return retryAfter ? `in ${retryAfter} second${retryAfter === 1 ? "" : "s"}` : fallback;
+  if (!retryAfter) return fallback;
+  if (retryAfter < 90) return `in ${retryAfter} second${retryAfter === 1 ? "" : "s"}`;
+  return `in about ${Math.round(retryAfter / 60)} minutes`;
 }
 
 // What the page says for each error the contract defines; ``names`` are the users it may
