@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from recommendations import live_index, neighbours, selectors
-from tests.live import LiveServer
+from tests.live import LiveServer, manage, production_env
 from tests.live_db import LiveDatabases
 
 
@@ -31,6 +31,16 @@ def live_databases(django_db_setup, tmp_path_factory):
                               tmp_path_factory.mktemp("live-databases"))
     yield databases
     databases.drop_templates()
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory):
+    """collectstatic once per run, as the Procfile's release step does; give it to a live
+    server as ``STATIC_ROOT``."""
+    folder = tmp_path_factory.mktemp("static")
+    manage(production_env("sqlite://", STATIC_ROOT=str(folder)), "collectstatic", "--noinput",
+           "-v0")
+    return folder
 
 
 @pytest.fixture

@@ -5,22 +5,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 
-import pytest
 import requests
 from tests.live import clean_env, free_port, manage, production_env
 from tests.metrics_scrape import samples, total
 
 ADMIN_PASSWORD = "a-long-admin-password-for-tests"
 WAIT_SECONDS = 30
-
-
-@pytest.fixture(scope="session")
-def static_root(tmp_path_factory):
-    """collectstatic once per run, as the Procfile's release step does."""
-    folder = tmp_path_factory.mktemp("static")
-    manage(production_env("sqlite://", STATIC_ROOT=str(folder)), "collectstatic", "--noinput",
-           "-v0")
-    return folder
 
 
 def _local_assets(page: str) -> list[str]:

@@ -38,12 +38,13 @@ def fake_mal_service():
 
 
 @pytest.fixture(scope="module")
-def page_server(live_databases, fake_mal_service, tmp_path_factory):
-    """The service as deployed (gunicorn, DEBUG=0), on a fresh copy of the demo database."""
+def page_server(live_databases, static_root, fake_mal_service, tmp_path_factory):
+    """The service as deployed (gunicorn, DEBUG=0, static files collected), on a fresh copy
+    of the demo database."""
     if reason := chromium.missing_browser():
         pytest.skip(reason)
     url = live_databases.copy(demo=True)
-    env = production_env(url, MAL_API_URL=fake_mal_service.url,
+    env = production_env(url, STATIC_ROOT=str(static_root), MAL_API_URL=fake_mal_service.url,
                          MAL_CLIENT_ID=fake_mal_service.client_id, MAL_MAX_RETRIES="0",
                          MAL_READ_TIMEOUT="10", MAL_REQUESTS_PER_SECOND="1000",
                          RATELIMIT_ENABLE="0")

@@ -262,10 +262,12 @@ def test_a_failed_search_says_why_in_plain_words(page, username, words):
     assert page.all(".card") == []
 
 
-def test_a_client_over_the_rate_limit_is_asked_to_wait(browser, live_service, live_database_url):
+def test_a_client_over_the_rate_limit_is_asked_to_wait(browser, live_service, live_database_url,
+                                                        static_root):
     # One worker, so that its local-memory cache holds the only count; an hourly window, so
     # that it does not start over between the requests below.
-    server = live_service(production_env(live_database_url, RATELIMIT_RATE="3/h"), workers=1)
+    server = live_service(production_env(live_database_url, STATIC_ROOT=str(static_root),
+                                         RATELIMIT_RATE="3/h"), workers=1)
     answers = [requests.get(f"{server.url}/version", timeout=10).status_code for _ in range(4)]
     assert answers[-1] == 503  # this client (127.0.0.1, the browser too) has used its budget
 

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from reko.settings import STORAGES as PRODUCTION_STORAGES
 from web.views import OPT_IN_ALGORITHM
 
 
@@ -22,25 +23,40 @@ def test_the_root_serves_the_page_without_touching_the_database(client, django_a
     assert response["Access-Control-Allow-Origin"] == "*"
 
 
-def test_every_asset_the_page_names_is_served_without_debug(client, settings):
-    settings.DEBUG = False
-    html = client.get("/").content.decode()
-    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
-    scripts = {"api.js", "cards.js", "dom.js", "store.js"}  # imported by app.js
+@pytest.fixture
+def collected_static(settings, static_root):
+    """Static files as production serves them: collected, with hashed names (the suite's
+    own settings use plain names without collectstatic)."""
+    settings.STATIC_ROOT = static_root
+    settings.STORAGES = PRODUCTION_STORAGES
 
-    assert {"/static/web/app.css", "/static/web/js/app.js", "/static/web/icon.svg"} <= set(assets)
-    for path in assets + [f"/static/web/js/{name}" for name in scripts]:
-        response = client.get(path)
-        assert response.status_code == 200, path
-        body = b"".join(response.streaming_content)
-        assert body, path
-    app_js = b"".join(client.get("/static/web/js/app.js").streaming_content).decode()
-    imported = set(re.findall(r'from "\./([a-z]+\.js)"', app_js))
-    assert imported == scripts
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content)
 
 
 @pytest.mark.django_db  # closing a response closes stale database connections
-def test_the_page_is_not_rate_limited_but_the_api_still_is(client, settings):
+def test_every_asset_the_page_names_is_served_collected(client, collected_static):
+    html = client.get("/").content.decode()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    app_js = next(a for a in assets if a.endswith(".js"))
+
+    assert re.fullmatch(r"/static/web/js/app\.[0-9a-f]{12}\.js", app_js)  # cached for good
+    assert {re.sub(r"\.[0-9a-f]{12}\.", ".", a) for a in assets} == {
+        "/static/web/app.css", "/static/web/js/app.js", "/static/web/icon.svg"}
+    for path in assets:
+        assert client.get(path).status_code == 200, path
+    # The modules app.js imports, by the names it imports them with.
+    imported = re.findall(r'from "\./([a-z]+\.js)"', _body(client.get(app_js)).decode())
+    assert sorted(imported) == ["api.js", "cards.js", "dom.js", "store.js"]
+    for name in imported:
+        response = client.get(f"/static/web/js/{name}")
+        assert response.status_code == 200 and _body(response), name
+        assert response["Content-Type"].startswith("text/javascript")
+
+
+@pytest.mark.django_db  # closing a response closes stale database connections
+def test_the_page_is_not_rate_limited_but_the_api_still_is(client, settings, collected_static):
     settings.RATELIMIT_RATE = "2/m"
     for _ in range(4):
         assert client.get("/").status_code == 200
