@@ -47,7 +47,7 @@ def page_server(live_databases, static_root, fake_mal_service, tmp_path_factory)
     env = production_env(url, STATIC_ROOT=str(static_root), MAL_API_URL=fake_mal_service.url,
                          MAL_CLIENT_ID=fake_mal_service.client_id, MAL_MAX_RETRIES="0",
                          MAL_READ_TIMEOUT="10", MAL_REQUESTS_PER_SECOND="1000",
-                         RATELIMIT_ENABLE="0")
+                         RATELIMIT_ENABLE="0", MAL_FETCH_RATE="1000/m")
     server = LiveServer(env, tmp_path_factory.mktemp("page-server") / "server.log", workers=2)
     try:
         yield server.start()

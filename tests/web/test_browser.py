@@ -250,7 +250,7 @@ def test_the_saved_list_keeps_at_most_32_anime(page):
     (PRIVATE_USER, "keeps their anime list private on MyAnimeList"),
     ("nobody_at_all", "There is no MyAnimeList user called “nobody_at_all”"),
     (EMPTY_USER, "has nothing on their list we can use yet"),
-    (DOWN_USER, "MyAnimeList isn't answering right now"),
+    (DOWN_USER, "MyAnimeList is unavailable right now"),
     ("x", "That is not a MyAnimeList username"),
 ])
 def test_a_failed_search_says_why_in_plain_words(page, username, words):

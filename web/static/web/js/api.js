@@ -46,11 +46,10 @@ export function friendlyMessage(problem, names) {
     case "InvalidUserList":
       return `We couldn't read ${who}'s list from MyAnimeList. Try again later.`;
     case "MALUnavailable":
-      return "MyAnimeList isn't answering right now, so we can't fetch that list. " +
-        `Please try again ${waitText(problem.retryAfter, "in a minute")}.`;
     case "MALRateLimited":
-      return "MyAnimeList is asking us to slow down. " +
-        `Please try again ${waitText(problem.retryAfter, "in a minute")}.`;
+      // The API says what happened (MAL down, throttling us, too many new users at once).
+      return (problem.message || "MyAnimeList isn't answering right now.") +
+        (problem.retryAfter ? ` You can try again ${waitText(problem.retryAfter, "")}.` : "");
     case "RateLimited":
       return "You're going a little fast for us. " +
         `Please wait and try again ${waitText(problem.retryAfter, "in a minute")}.`;
