@@ -25,17 +25,10 @@ from users.models import ListEntry, MalUser
 def dataset_from_db() -> Dataset:
     """Every stored user's list and the stored catalog."""
     users = list(MalUser.objects.order_by("id").values_list("id", "username"))
-    rows = list(ListEntry.objects.values_list(
-        "user_id", "anime_id", "score", "status", "episodes_watched", "updated_at"))
-    watched = [status == ListEntry.Status.COMPLETED or
-               (status == ListEntry.Status.WATCHING and episodes > 0)
-               for _, _, _, status, episodes, _ in rows]
-    entries = ListEntries(
-        user_ids=np.array([r[0] for r in rows], dtype=np.int64),
-        anime_ids=np.array([r[1] for r in rows], dtype=np.int64),
-        scores=np.array([r[2] for r in rows], dtype=np.int64),
-        watched=np.array(watched, dtype=bool),
-        updated=np.array([r[5].timestamp() for r in rows], dtype=np.float64))
+    rows = selectors.list_entries_all()
+    entries = ListEntries(user_ids=rows["user_id"], anime_ids=rows["anime_id"],
+                          scores=rows["score"], watched=rows["watched"].astype(bool),
+                          updated=rows["updated"].astype(np.float64))
     anime_ids, slots = catalog_slot_table()
     catalog = selectors.index_catalog()
     if not np.array_equal(anime_ids, catalog.ids):

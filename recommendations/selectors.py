@@ -57,9 +57,8 @@ def index_users(user_ids=None) -> np.ndarray:
 
 # The entries that can recommend something (users.models.watched_q, and scored), as SQL
 # for the loaders below, which bypass the ORM.
-WATCHED_SCORED_SQL = (
-    "score > 0 AND (status = 'completed' OR (status = 'watching' AND episodes_watched > 0))"
-)
+WATCHED_SQL = "(status = 'completed' OR (status = 'watching' AND episodes_watched > 0))"
+WATCHED_SCORED_SQL = f"score > 0 AND {WATCHED_SQL}"
 
 
 def index_entries(user_ids=None) -> np.ndarray:
@@ -72,6 +71,16 @@ def index_entries(user_ids=None) -> np.ndarray:
         sql += f" AND user_id IN ({', '.join(['%s'] * len(user_ids))})"
     dtype = [("user_id", "i8"), ("anime_id", "i8"), ("score", "i8"), ("updated", "i8")]
     return _fetch_array(sql, user_ids or [], dtype)
+
+
+def list_entries_all() -> np.ndarray:
+    """``(user_id, anime_id, score, watched, updated)`` of every list entry, any status
+    (``evaluate`` reads whole lists: hidden entries, the hash's unscored ones)."""
+    sql = (f"SELECT user_id, anime_id, score, CASE WHEN {WATCHED_SQL} THEN 1 ELSE 0 END, "
+           f"{_epoch_seconds_sql('updated_at')} FROM {ListEntry._meta.db_table}")
+    dtype = [("user_id", "i8"), ("anime_id", "i8"), ("score", "i8"), ("watched", "?"),
+             ("updated", "i8")]
+    return _fetch_array(sql, [], dtype)
 
 
 def index_entry_columns() -> dict[str, np.ndarray]:

@@ -13,6 +13,8 @@ Over all test users: catalog coverage, the share of recommendable catalog anime 
 some user is recommended, and popularity, the mean share of all users who watched and
 scored each recommended anime.
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 NDCG_AT = 16
@@ -20,7 +22,7 @@ HIT_AT = 16
 RECALL_AT = 32
 PER_USER = ("ndcg@16", "hitrate@16", "recall@32", "mrr", "popularity")
 METRICS = PER_USER[:4] + ("coverage",) + PER_USER[4:]
-COVERAGE_BLOCK = 50
+RESAMPLE_BLOCK = 50
 
 
 def hits(ranked: np.ndarray, relevant: np.ndarray) -> np.ndarray:
@@ -70,26 +72,41 @@ def coverage(recommended: list, catalog_size: int) -> float:
     return len(seen) / catalog_size
 
 
-def bootstrap_samples(n_users: int, resamples: int, seed: int) -> np.ndarray:
-    """Resampled user positions, ``(resamples, n_users)``; shared by every method so
-    their intervals come from the same draws."""
-    return np.random.default_rng(seed).integers(0, n_users, size=(resamples, n_users))
+@dataclass(frozen=True)
+class Resamples:
+    """Bootstrap resamples of the test users (positions drawn with replacement), made in
+    blocks so that memory stays bounded with many users, the same blocks every time they
+    are read: every method's intervals come from the same draws."""
+
+    n_users: int
+    count: int
+    seed: int
+    block: int = RESAMPLE_BLOCK
+
+    def blocks(self):
+        """Arrays of shape ``(at most block, n_users)``, ``count`` rows in all."""
+        for number, start in enumerate(range(0, self.count, self.block)):
+            rng = np.random.default_rng([self.seed, number])
+            yield rng.integers(0, self.n_users, size=(min(self.block, self.count - start),
+                                                      self.n_users))
 
 
-def interval(values: np.ndarray, samples: np.ndarray) -> tuple[float, float]:
+def interval(values: np.ndarray, resamples: Resamples) -> tuple[float, float]:
     """95% percentile bootstrap interval of the mean of per-user ``values`` (NaN skipped)."""
     values = np.asarray(values, dtype=np.float64)
     if not values.size or np.isnan(values).all():
         return float("nan"), float("nan")
-    drawn = values[samples]
-    valid = ~np.isnan(drawn)
-    means = np.where(valid, drawn, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
-    low, high = np.percentile(means, [2.5, 97.5])
+    means = []
+    for drawn in resamples.blocks():
+        drawn = values[drawn]
+        valid = ~np.isnan(drawn)
+        means.append(np.where(valid, drawn, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1))
+    low, high = np.percentile(np.concatenate(means), [2.5, 97.5])
     return float(low), float(high)
 
 
 def coverage_interval(recommended: list, catalog_size: int,
-                      samples: np.ndarray) -> tuple[float, float]:
+                      resamples: Resamples) -> tuple[float, float]:
     """95% bootstrap interval of coverage over the same resampled users.
 
     A resample holds only about 63% of the users once or more, so its coverage is lower
@@ -104,11 +121,9 @@ def coverage_interval(recommended: list, catalog_size: int,
     incidence = np.zeros((len(recommended), len(ids)), dtype=np.float32)
     incidence[owner, columns] = 1.0
     covered = []
-    # An anime is covered in a resample when any drawn user has it; blocks of resamples
-    # bound the memory of the draw counts.
-    for start in range(0, len(samples), COVERAGE_BLOCK):
-        draws = np.stack([np.bincount(row, minlength=len(recommended))
-                          for row in samples[start:start + COVERAGE_BLOCK]])
+    # An anime is covered in a resample when any drawn user has it.
+    for block in resamples.blocks():
+        draws = np.stack([np.bincount(row, minlength=len(recommended)) for row in block])
         covered.append((draws.astype(np.float32) @ incidence > 0).sum(axis=1) / catalog_size)
     covered = np.concatenate(covered)
     low, median, high = np.percentile(covered, [2.5, 50, 97.5])

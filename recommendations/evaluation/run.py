@@ -83,7 +83,7 @@ def evaluate(dataset: Dataset, *, seed: int = 0, users: int | None = None,
     bar.close()
     popularity = _popularity(dataset.entries.interactions())
     catalog_size = int(dataset.catalog.recommendable.sum())
-    samples = metrics.bootstrap_samples(len(the_split.test_user_ids), resamples, seed)
+    samples = metrics.Resamples(len(the_split.test_user_ids), resamples, seed)
     results = [_summary(name, ranked[name], the_split.relevant, popularity, catalog_size,
                         samples) for name in methods]
     return Evaluation(

@@ -57,9 +57,10 @@ def test_coverage_counts_distinct_anime_over_the_catalog():
 
 
 def test_intervals_hold_the_mean_and_come_from_shared_resamples():
-    samples = metrics.bootstrap_samples(4, 500, seed=1)
-    assert samples.shape == (500, 4) and samples.min() >= 0 and samples.max() == 3
-    np.testing.assert_array_equal(samples, metrics.bootstrap_samples(4, 500, seed=1))
+    samples = metrics.Resamples(4, 500, seed=1, block=64)
+    drawn = np.concatenate(list(samples.blocks()))
+    assert drawn.shape == (500, 4) and drawn.min() == 0 and drawn.max() == 3
+    np.testing.assert_array_equal(drawn, np.concatenate(list(samples.blocks())))
     assert metrics.interval(np.full(4, 0.5), samples) == (0.5, 0.5)
     low, high = metrics.interval(np.array([0.0, 1.0, 0.0, 1.0]), samples)
     assert 0.0 <= low < 0.5 < high <= 1.0
@@ -70,8 +71,8 @@ def test_intervals_hold_the_mean_and_come_from_shared_resamples():
 
 def test_coverage_interval_is_centred_on_the_run():
     one_user = [np.array([1, 2])]
-    samples = metrics.bootstrap_samples(1, 100, seed=0)
+    samples = metrics.Resamples(1, 100, seed=0)
     assert metrics.coverage_interval(one_user, 10, samples) == pytest.approx((0.2, 0.2))
     many = [np.array([i, i + 1]) for i in range(0, 40, 2)]  # 20 users, 40 distinct anime
-    low, high = metrics.coverage_interval(many, 100, metrics.bootstrap_samples(20, 300, 0))
+    low, high = metrics.coverage_interval(many, 100, metrics.Resamples(20, 300, 0))
     assert low < metrics.coverage(many, 100) == 0.4 < high
