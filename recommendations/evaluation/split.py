@@ -45,8 +45,8 @@ class Split:
 
     def folds(self, count: int, *, seed: int) -> list[np.ndarray]:
         """Positions of the test users dealt at random into ``count`` folds (fewer when
-        there are fewer users), each in ascending order."""
-        count = max(1, min(count, len(self.test_user_ids)))
+        there are fewer users, none without any), each in ascending order."""
+        count = min(count, len(self.test_user_ids))
         dealt = np.random.default_rng([seed, count]).permutation(len(self.test_user_ids))
         return [np.sort(dealt[fold::count]) for fold in range(count)]
 
