@@ -55,6 +55,8 @@ class IndexState:
 
 _lock = threading.Lock()
 _state: IndexState | None = None
+# Called with the usernames of users this process sees change (None: anyone may have).
+_user_change_listeners: list = []
 # The monotonic clock may start near 0 at boot, so "never polled" is minus infinity.
 _NEVER = float("-inf")
 _polled_at = _NEVER
@@ -70,6 +72,7 @@ def current_index() -> IndexState:
         if _state is None:
             started = time.monotonic()
             _state = build_index()
+            _tell_user_listeners(None)
             _log_build(len(_state.users), time.monotonic() - started)
         elif time.monotonic() - _polled_at >= settings.INDEX_POLL_SECONDS:
             _state = _apply_changes(_state)
@@ -77,6 +80,18 @@ def current_index() -> IndexState:
         metrics.INDEX_USERS.set(len(_state.users))
         metrics.INDEX_LAST_POLL.set(time.time())
         return _state
+
+
+def on_user_changes(listener) -> None:
+    """Have ``listener(usernames)`` called, under the index's lock, with the names (old and
+    new) of the users each poll finds changed, and with None when the index is built or
+    reset: whatever a process keeps about users stays as current as its index."""
+    _user_change_listeners.append(listener)
+
+
+def _tell_user_listeners(usernames) -> None:
+    for listener in _user_change_listeners:
+        listener(usernames)
 
 
 def _log_build(users: int, seconds: float) -> None:
@@ -122,6 +137,7 @@ def reset_index() -> None:
     global _state, _polled_at
     with _lock:
         _state, _polled_at = None, _NEVER
+        _tell_user_listeners(None)
 
 
 def refresh_now() -> None:
@@ -215,6 +231,9 @@ def _apply_changes(state: IndexState) -> IndexState:
     users, users_changed_at = state.users, state.users_changed_at
     if user_ids:
         records = load_user_records(user_ids)
+        rows = users.rows_of(sorted(user_ids))
+        _tell_user_listeners({name.decode() for name in users.names[rows[rows >= 0]].tolist()}
+                             | {record.username for record in records})
         users = users.apply(upserts=records,
                             removals=user_ids - {record.id for record in records})
         users_changed_at = time.time()

@@ -23,6 +23,10 @@ class LruDict:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
+    def discard(self, key) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
