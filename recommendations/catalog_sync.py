@@ -16,6 +16,7 @@ from tqdm import tqdm
 from recommendations.catalog import catalog_store_details
 from recommendations.catalog_files import AnimeRecord, record_from_mal
 from recommendations.models import Anime
+from reko import shared_cache
 from users import mal_client
 from users.models import ListEntry, watched_q
 from users.services import mal_users_rehash
@@ -50,19 +51,33 @@ class CatalogSyncSummary:
                 f"{self.gone} unknown to MyAnimeList; {self.users_rehashed} users rehashed.")
 
 
+def _known_gone(anime_id: int) -> bool:
+    try:
+        return bool(shared_cache.call(cache.get, GONE_KEY.format(anime_id)))
+    except shared_cache.CacheDown:
+        return False  # asked again (and MAL is not called while the cache is down)
+
+
+def _remember_gone(anime_id: int) -> None:
+    try:
+        shared_cache.call(cache.set, GONE_KEY.format(anime_id), 1, timeout=GONE_SECONDS)
+    except shared_cache.CacheDown:
+        pass
+
+
 def anime_fetch_details(*, anime_ids, progress: bool = False) -> CatalogSyncSummary:
     """Fetch and store these anime with their parents. Stops at the first MAL outage."""
     summary = CatalogSyncSummary()
     batch: list[AnimeRecord] = []
     for anime_id in tqdm(list(anime_ids), desc="anime", unit="anime", disable=not progress):
-        if cache.get(GONE_KEY.format(anime_id)):
+        if _known_gone(anime_id):
             summary.gone += 1
             continue
         summary.requested += 1
         try:
             details = mal_client.anime_details(anime_id)
         except mal_client.MalUserNotFound:
-            cache.set(GONE_KEY.format(anime_id), 1, timeout=GONE_SECONDS)
+            _remember_gone(anime_id)
             summary.gone += 1
             continue
         except mal_client.MalInvalidResponse as error:

@@ -12,6 +12,8 @@ import uuid
 
 from django.core.cache import cache
 
+from reko import shared_cache
+
 RELEASE_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
     return redis.call('del', KEYS[1])
@@ -35,7 +37,7 @@ def acquire(key: str, token: str, *, timeout: float) -> bool:
     """Take ``key`` for ``timeout`` seconds (rounded up) unless someone holds it."""
     seconds = max(1, int(-(-timeout // 1)))
     if _redis_client() is not None:
-        return bool(cache.add(key, token, timeout=seconds))
+        return bool(shared_cache.call(cache.add, key, token, timeout=seconds))
     with _local:
         return bool(cache.add(key, token, timeout=seconds))
 
@@ -44,14 +46,20 @@ def release(key: str, token: str) -> bool:
     """Give ``key`` back if ``token`` still holds it; ``False`` if it expired or another took it."""
     client = _redis_client()
     if client is not None:
-        redis = client.get_client(write=True)
-        return bool(redis.eval(RELEASE_SCRIPT, 1, str(client.make_key(key)),
-                               client.encode(token)))
+        try:
+            return bool(shared_cache.call(_release_on_redis, client, key, token))
+        except shared_cache.CacheDown:
+            return False  # the lock expires by itself at the end of its lifetime
     with _local:
         if cache.get(key) != token:
             return False
         cache.delete(key)
         return True
+
+
+def _release_on_redis(client, key: str, token: str) -> int:
+    redis = client.get_client(write=True)
+    return redis.eval(RELEASE_SCRIPT, 1, str(client.make_key(key)), client.encode(token))
 
 
 class SlotsFull(Exception):

@@ -19,6 +19,8 @@ from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django_ratelimit.core import get_usage
 
+from reko import shared_cache
+
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 ADMIN_NAMESPACE = "admin"
 ADMIN_LOGIN_ROUTE = "admin:login"
@@ -131,7 +133,11 @@ def retry_after_if_limited(request, group: str, rate: str, *, key="ip") -> int |
     django-ratelimit's windows are fixed (aligned to the epoch, shifted per client) and its
     count key changes once the clock passes the window's last second, ``time_left`` away.
     """
-    usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
+    try:
+        usage = shared_cache.call(get_usage, request, group=group, key=key, rate=rate,
+                                  increment=True)
+    except shared_cache.CacheDown:
+        return None  # no count to go by while the cache is down: serve (README)
     if usage is None or not usage["should_limit"]:
         return None
     return max(1, usage["time_left"] + 1)

@@ -2,21 +2,25 @@ import pytest
 from django.core.cache import cache
 
 from recommendations import live_index, neighbours, selectors
+from reko import shared_cache
 from tests.live import LiveServer, manage, production_env
 from tests.live_db import LiveDatabases
 
 
 @pytest.fixture(autouse=True)
 def fresh_state():
-    """Every test starts with no in-memory index and an empty cache (rate-limit counters)."""
+    """Every test starts with no in-memory index, an empty cache (rate-limit counters) and
+    no remembered cache outage."""
     live_index.reset_index()
     neighbours.forget_all()
     selectors.forget_cached_lists()
+    shared_cache.reset()
     cache.clear()
     yield
     live_index.reset_index()
     neighbours.forget_all()
     selectors.forget_cached_lists()
+    shared_cache.reset()
 
 
 # --- live servers (tests/live.py) ------------------------------------------------------

@@ -17,6 +17,7 @@ import contextlib
 from django.conf import settings
 from django.core.cache import cache
 
+from reko import shared_cache
 from reko.cache_locks import Slots, SlotsFull, release
 from reko.exceptions import MALRateLimited, MALUnavailable
 from reko.middleware import retry_after_if_limited
@@ -32,13 +33,16 @@ CLIENT_ALLOWANCE = ("You asked for many users that are new here: each costs requ
 
 def known_missing(name: str) -> bool:
     """Whether MAL said lately that this user does not exist."""
-    return cache.get(NOT_FOUND_KEY.format(name)) is not None
+    return shared_cache.call(cache.get, NOT_FOUND_KEY.format(name)) is not None
 
 
 def remember_missing(name: str) -> None:
     seconds = settings.MAL_NOT_FOUND_CACHE_SECONDS
     if seconds > 0:
-        cache.set(NOT_FOUND_KEY.format(name), 1, timeout=seconds)
+        try:
+            shared_cache.call(cache.set, NOT_FOUND_KEY.format(name), 1, timeout=seconds)
+        except shared_cache.CacheDown:
+            pass  # only a shortcut: MAL will be asked again
 
 
 def client_allowance_wait(client: str | None) -> int | None:

@@ -27,7 +27,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
-from reko import metrics
+from reko import metrics, shared_cache
 
 logger = logging.getLogger(__name__)
 
@@ -425,6 +425,21 @@ def budget_take() -> None:
         return
     _warn_if_cache_is_per_process()
     width = 1.0 / rate
+    try:
+        slot = shared_cache.call(_reserve_slot, rate, width)
+    except shared_cache.CacheDown as error:
+        # Without the shared budget nothing stops the processes from flooding MAL: no call.
+        raise _retryable(MalUnavailable(
+            "MyAnimeList requests are paused: the shared request budget is unreachable",
+            retry_after=math.ceil(shared_cache.RETRY_SECONDS))) from error
+    delay = slot * width - time.time()
+    metrics.MAL_BUDGET_WAIT_SECONDS.observe(max(delay, 0.0))
+    if delay > 0:
+        time.sleep(delay)
+
+
+def _reserve_slot(rate: float, width: float) -> int:
+    """The first free slot from now on, reserved; ``MalRateLimited`` past the longest wait."""
     max_wait = settings.MAL_BUDGET_MAX_WAIT_SECONDS
     now = time.time()
     first, last = math.ceil(now / width), math.ceil((now + max_wait) / width)
@@ -438,10 +453,7 @@ def budget_take() -> None:
                                  retry_after=math.ceil(max_wait))
     # Only a hint to skip taken slots; correctness rests on ``cache.add`` alone.
     cache.set(BUDGET_HINT_KEY.format(rate), slot + 1, timeout=int(max_wait) + 60)
-    delay = slot * width - time.time()
-    metrics.MAL_BUDGET_WAIT_SECONDS.observe(max(delay, 0.0))
-    if delay > 0:
-        time.sleep(delay)
+    return slot
 
 
 _warned = False

@@ -17,6 +17,7 @@ Policy (issue 3):
 import contextlib
 import datetime as dt
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from recommendations.catalog_files import record_from_mal
-from reko import cache_locks
+from reko import cache_locks, shared_cache
 from reko.exceptions import (
     ApiError, EmptyUserList, FailedSave, InvalidUserList, MALRateLimited, MALUnavailable,
     PrivateUserList, UserNotFound,
@@ -79,16 +80,28 @@ def user_for_request(username: str, *, refresh: bool, client: str | None = None)
 
 def _first_fetch(name: str, client: str | None) -> MalUser:
     """A never-seen user, fetched from MAL within the limits that keep workers free."""
-    if fetch_limits.known_missing(name):
-        raise UserNotFound()
-    if not settings.MAL_CLIENT_ID:
-        raise MALUnavailable(NOT_CONFIGURED, status=503)
-    fetch_limits.check_client_allowance(client)
-    with fetch_limits.first_fetch_slot():
-        # A request waits less for another process's fetch of this user than a command
-        # would: past the web server's timeout a 503 with Retry-After serves it better.
-        return mal_user_sync(username=name,
-                             lock_wait=settings.MAL_SYNC_REQUEST_WAIT_SECONDS).user
+    with _no_mal_without_cache():
+        if fetch_limits.known_missing(name):
+            raise UserNotFound()
+        if not settings.MAL_CLIENT_ID:
+            raise MALUnavailable(NOT_CONFIGURED, status=503)
+        fetch_limits.check_client_allowance(client)
+        with fetch_limits.first_fetch_slot():
+            # A request waits less for another process's fetch of this user than a command
+            # would: past the web server's timeout a 503 with Retry-After serves it better.
+            return mal_user_sync(username=name,
+                                 lock_wait=settings.MAL_SYNC_REQUEST_WAIT_SECONDS).user
+
+
+@contextlib.contextmanager
+def _no_mal_without_cache():
+    """No MAL call while the shared cache is down: the request budget and the fetch locks
+    live there. A 503 with Retry-After (a known user is served its stored copy)."""
+    try:
+        yield
+    except shared_cache.CacheDown as error:
+        raise MALUnavailable(status=503,
+                             retry_after=math.ceil(shared_cache.RETRY_SECONDS)) from error
 
 
 def refresh_due(user: MalUser) -> bool:
@@ -116,7 +129,7 @@ def mal_user_sync(*, username: str, force: bool = False, full: bool = False,
     leaves the stored data as it was.
     """
     name = normalize_username(username)
-    with _user_lock(name, wait=lock_wait):
+    with _no_mal_without_cache(), _user_lock(name, wait=lock_wait):
         user = MalUser.objects.filter(username=name).first()
         if user is not None and not force and not refresh_due(user):
             return SyncResult(user, "fresh")  # fetched by someone else while we waited
