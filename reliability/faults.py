@@ -34,7 +34,7 @@ from tests.live import LiveServer, production_env
 from tests.mal.fake_mal import FakeMal, anime_json, list_item
 
 MAL_RATE = 2.5  # the deployment's MAL budget, requests a second (the default)
-RECOVERY_STREAK = 5  # successes in a row, per kind of request, that count as recovered
+RECOVERY_STREAK = 10  # answers in a row without an error that count as recovered
 
 
 @dataclass
@@ -46,9 +46,8 @@ class PhaseResult:
     requests_during_fault: int = 0
     errors: dict = field(default_factory=dict)  # outcome -> count (status >= 500 or no answer)
     unclean: dict = field(default_factory=dict)  # answers not in the contract's shape
-    recovery_seconds: float | None = None
+    recovery_seconds: float | None = None  # first success streak, from the fault's end
     last_error_after_fault_end: float | None = None
-    errors_after_recovery: int = 0
     latency_ms: dict = field(default_factory=dict)
     mal_requests: int = 0
     mal_max_per_second: int = 0
@@ -68,30 +67,23 @@ def percentiles(samples: list[Sample]) -> dict:
     return {"p50": pick(0.50), "p99": pick(0.99), "max": round(latencies[-1], 1)}
 
 
-def recovery(samples: list[Sample], fault_end: float) -> tuple[float | None, int]:
-    """Seconds from the fault's end until every kind of request that failed during the
-    phase answered ``RECOVERY_STREAK`` times in a row without error (counted from the
-    first of those answers' send time), and how many errors came after that point."""
-    failed_kinds = {s.kind for s in samples if is_error(s)}
-    if not failed_kinds:
-        return 0.0, 0
-    recovered_at = fault_end
-    for kind in failed_kinds:
-        streak_start, streak = None, 0
-        for sample in sorted((s for s in samples if s.kind == kind and s.sent >= fault_end),
-                             key=lambda s: s.sent):
-            if is_error(sample):
-                streak_start, streak = None, 0
-                continue
-            streak_start = streak_start if streak else sample.sent
-            streak += 1
-            if streak >= RECOVERY_STREAK:
-                break
-        if streak < RECOVERY_STREAK:
-            return None, sum(is_error(s) for s in samples if s.sent >= fault_end)
-        recovered_at = max(recovered_at, streak_start)
-    after = sum(is_error(s) for s in samples if s.sent >= recovered_at)
-    return round(recovered_at - fault_end, 2), after
+def recovery(samples: list[Sample], fault_end: float) -> tuple[float | None, float | None]:
+    """After the fault's end: when the first ``RECOVERY_STREAK`` answers in a row without
+    an error began (requests in the order sent), and when the last failed request was
+    sent (None: none failed), both in seconds from the fault's end."""
+    after = sorted((s for s in samples if s.sent >= fault_end), key=lambda s: s.sent)
+    streak_start, streak, recovered = None, 0, None
+    for sample in after:
+        if is_error(sample):
+            streak = 0
+            continue
+        streak_start = streak_start if streak else sample.sent
+        streak += 1
+        if streak >= RECOVERY_STREAK:
+            recovered = round(streak_start - fault_end, 2)
+            break
+    failed = [s.sent for s in after if is_error(s)]
+    return recovered, (round(max(failed) - fault_end, 2) if failed else None)
 
 
 def mal_windows(fake: FakeMal, start: float, end: float) -> tuple[int, int, int]:
@@ -156,6 +148,7 @@ class Run:
         self.gunicorn = LiveServer(self.env, self.folder / "gunicorn.log",
                                    workers=args.workers)
         self.results: list[PhaseResult] = []
+        self.windows: list[tuple] = []  # (name, fault, start, fault end, end, probes)
         self.samples: list[Sample] = []
 
     # --- set-up -----------------------------------------------------------------------
@@ -185,9 +178,11 @@ class Run:
 
     # --- phases -----------------------------------------------------------------------
 
-    def phase(self, load: Load, name: str, fault: str, begin=None, end=None,
+    def phase(self, name: str, fault: str, begin=None, end=None,
               fault_seconds: float = 0.0, after_seconds: float | None = None,
-              probes=None) -> PhaseResult:
+              probes=None) -> None:
+        """Run one fault; its figures are worked out once the load has stopped, so that
+        answers still in flight at the phase's end are counted too."""
         after_seconds = self.args.after_seconds if after_seconds is None else after_seconds
         log(f"phase {name}: {fault}")
         started = time.time()
@@ -199,28 +194,32 @@ class Run:
             end()
         fault_end = time.time()
         time.sleep(after_seconds)
-        finished = time.time()
-        samples = load.between(started, finished)
-        result = PhaseResult(name=name, fault=fault,
-                             fault_seconds=round(fault_end - started, 1),
-                             requests=len(samples), probes=probe_results)
-        result.requests_during_fault = sum(1 for s in samples if s.sent < fault_end)
-        for sample in samples:
-            if is_error(sample):
-                key = f"{sample.status} {sample.outcome}" if sample.status else sample.outcome
-                result.errors[key] = result.errors.get(key, 0) + 1
-            if not sample.clean and sample.status:
-                result.unclean[sample.outcome] = result.unclean.get(sample.outcome, 0) + 1
-        result.recovery_seconds, result.errors_after_recovery = recovery(samples, fault_end)
-        errors_after = [s.sent - fault_end for s in samples if is_error(s) and s.sent >= fault_end]
-        result.last_error_after_fault_end = round(max(errors_after), 2) if errors_after else None
-        result.latency_ms = percentiles(samples)
-        (result.mal_requests, result.mal_max_per_second,
-         result.mal_max_per_10_seconds) = mal_windows(self.fake, started, finished)
-        log(f"  {result.requests} requests, errors {result.errors}, recovery "
-            f"{result.recovery_seconds} s, MAL max {result.mal_max_per_second}/s")
-        self.results.append(result)
-        return result
+        self.windows.append((name, fault, started, fault_end, time.time(), probe_results))
+
+    def summarise(self, samples: list[Sample]) -> None:
+        """A request belongs to the phase in which its answer came (or its error)."""
+        for name, fault, started, fault_end, finished, probes in self.windows:
+            mine = [s for s in samples if started <= s.sent + s.latency < finished]
+            result = PhaseResult(name=name, fault=fault,
+                                 fault_seconds=round(fault_end - started, 1),
+                                 requests=len(mine), probes=probes)
+            result.requests_during_fault = sum(1 for s in mine if s.sent < fault_end)
+            for sample in mine:
+                if is_error(sample):
+                    key = f"{sample.status} {sample.outcome}" if sample.status \
+                        else sample.outcome
+                    result.errors[key] = result.errors.get(key, 0) + 1
+                if not sample.clean and sample.status:
+                    result.unclean[sample.outcome] = result.unclean.get(sample.outcome, 0) + 1
+            result.recovery_seconds, result.last_error_after_fault_end = recovery(
+                mine, fault_end)
+            result.latency_ms = percentiles(mine)
+            (result.mal_requests, result.mal_max_per_second,
+             result.mal_max_per_10_seconds) = mal_windows(self.fake, started, finished)
+            log(f"{name}: {result.requests} requests, errors {result.errors}, recovery "
+                f"+{result.recovery_seconds} s, last error +{result.last_error_after_fault_end}"
+                f" s, MAL max {result.mal_max_per_second}/s")
+            self.results.append(result)
 
     def kill_a_worker(self) -> None:
         victim = worker_pids(self.gunicorn)[0]
@@ -258,32 +257,33 @@ class Run:
         load = self.load().start()
         fault = self.args.fault_seconds
         try:
-            self.phase(load, "baseline", "none", fault_seconds=0,
+            self.phase("baseline", "none", fault_seconds=0,
                        after_seconds=self.args.baseline_seconds,
                        probes=self.burst_probe("Redis up"))
-            self.phase(load, "worker killed", "SIGKILL to one of the 4 gunicorn workers",
+            self.phase("worker killed", "SIGKILL to one of the 4 gunicorn workers",
                        begin=self.kill_a_worker)
-            self.phase(load, "Redis restarted", f"redis-server stopped {fault:.0f} s, then "
+            self.phase("Redis restarted", f"redis-server stopped {fault:.0f} s, then "
                        "started empty", begin=self.redis.stop, end=self.redis.start,
                        fault_seconds=fault)
-            self.phase(load, "PostgreSQL restarted", f"pg_ctl stop -m immediate (a crash), "
+            self.phase("PostgreSQL restarted", f"pg_ctl stop -m immediate (a crash), "
                        f"{fault:.0f} s down, then started", begin=lambda: self.pg.stop("immediate"),
                        end=self.pg.start, fault_seconds=fault)
-            self.phase(load, "MAL 5xx", "every list request answers 503",
+            self.phase("MAL 5xx", "every list request answers 503",
                        begin=self.mal_fails(503), end=self.mal_healthy, fault_seconds=fault)
-            self.phase(load, "MAL 429", "every list request answers 429, Retry-After: 1",
+            self.phase("MAL 429", "every list request answers 429, Retry-After: 1",
                        begin=self.mal_fails(429, retry_after=1), end=self.mal_healthy,
                        fault_seconds=fault)
-            self.phase(load, "MAL timeouts", "list requests hang 25 s (read timeout 20 s)",
+            self.phase("MAL timeouts", "list requests hang 25 s (read timeout 20 s)",
                        begin=self.mal_slow(25), end=self.mal_healthy, fault_seconds=fault)
-            self.phase(load, "MAL slow", "list requests take 3 s", begin=self.mal_slow(3),
+            self.phase("MAL slow", "list requests take 3 s", begin=self.mal_slow(3),
                        end=self.mal_healthy, fault_seconds=fault)
-            self.phase(load, "Redis down for good", "redis-server stopped, not restarted",
+            self.phase("Redis down for good", "redis-server stopped, not restarted",
                        begin=self.redis.stop, fault_seconds=self.args.redis_down_seconds,
                        after_seconds=0, probes=self.burst_probe("Redis down"))
         finally:
             load.stop()
             self.samples = load.samples
+        self.summarise(load.samples)
         after = integrity.snapshot(self.pg.url, usernames=before["usernames"])
         fetched = integrity.entry_counts(self.pg.url, load.fetched_ok)
         whole = {name for name in load.fetched_ok
@@ -334,21 +334,25 @@ def log(message: str) -> None:
 
 
 def markdown(results: list[PhaseResult], summary: dict) -> str:
-    lines = ["| phase | fault | requests (during fault) | errors (status outcome: count) "
-             "| unclean answers | recovery after fault end | latency p50 / p99 | "
-             "MAL requests, busiest 1 s / 10 s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| phase | fault | requests (sent during the fault) | errors: status outcome × count "
+             "| answers not in the contract's shape | first 10 good answers in a row, after "
+             "the fault's end | last failed request, after the fault's end | latency p50 / "
+             "p99 | MAL requests, busiest 1 s / 10 s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        errors = ", ".join(f"{k}: {v}" for k, v in sorted(r.errors.items())) or "none"
-        unclean = ", ".join(f"{k}: {v}" for k, v in r.unclean.items()) or "none"
-        recovered = "n/a (not ended)" if r.name == "Redis down for good" else (
-            "not within the phase" if r.recovery_seconds is None
-            else f"{r.recovery_seconds} s" + (f" ({r.errors_after_recovery} errors after)"
-                                             if r.errors_after_recovery else ""))
+        errors = ", ".join(f"{k} × {v}" for k, v in sorted(r.errors.items())) or "none"
+        unclean = ", ".join(f"{k} × {v}" for k, v in r.unclean.items()) or "none"
+        ongoing = r.name == "Redis down for good"
+        recovered = "n/a (not ended)" if ongoing else (
+            "not within the phase" if r.recovery_seconds is None else f"+{r.recovery_seconds} s")
+        last = "n/a (not ended)" if ongoing else (
+            "none" if r.last_error_after_fault_end is None
+            else f"+{r.last_error_after_fault_end} s")
         lines.append(
             f"| {r.name} | {r.fault} | {r.requests} ({r.requests_during_fault}) | {errors} "
-            f"| {unclean} | {recovered} | {r.latency_ms.get('p50')} / {r.latency_ms.get('p99')}"
-            f" ms | {r.mal_requests}, {r.mal_max_per_second} / {r.mal_max_per_10_seconds} |")
+            f"| {unclean} | {recovered} | {last} | {r.latency_ms.get('p50')} / "
+            f"{r.latency_ms.get('p99')} ms | {r.mal_requests}, {r.mal_max_per_second} / "
+            f"{r.mal_max_per_10_seconds} |")
     lines.append("")
     for r in results:
         for key, value in r.probes.items():

@@ -14,6 +14,7 @@ import requests
 
 PLAIN_TEXT_ERRORS = {404: b"Resource not found", 405: b"Method not allowed",
                      503: b"Rate limited"}
+NEWCOMERS_IN_FLIGHT = 20
 KNOWN_USERS = [f"demo_user_{n:03d}" for n in range(1, 550)]
 
 
@@ -123,18 +124,33 @@ class Load:
             self._stop.wait(max(0.0, next_at - time.monotonic()))
 
     def _newcomer(self) -> None:
+        """Never-seen users arrive on their own schedule, whether or not the earlier ones
+        were answered yet (at most ``NEWCOMERS_IN_FLIGHT`` waiting at once)."""
         rng = random.Random(99)
         interval = 1.0 / self.new_user_rate
+        in_flight = threading.Semaphore(NEWCOMERS_IN_FLIGHT)
         while not self._stop.is_set() and self.new_users:
-            name = self.new_users.pop()
-            sample = self._send("new-user", f"/{name}/similar", f"10.1.0.{rng.randint(1, 254)}")
+            if in_flight.acquire(timeout=interval):
+                name = self.new_users.pop()
+                asker = threading.Thread(target=self._ask_for_newcomer, daemon=True,
+                                         args=(name, f"10.1.0.{rng.randint(1, 254)}",
+                                               in_flight))
+                self._workers.append(asker)
+                asker.start()
+            self._stop.wait(interval)
+
+    def _ask_for_newcomer(self, name: str, client_ip: str, in_flight) -> None:
+        try:
+            sample = self._send("new-user", f"/{name}/similar", client_ip)
             if sample.status == 200:
-                self.fetched_ok.add(name)
+                with self._lock:
+                    self.fetched_ok.add(name)
             elif sample.status >= 500 or sample.status == 0:
-                self.new_users.insert(0, name)  # ask again later, as a client would
+                self.new_users.insert(0, name)  # asks again later, as a person would
             if not self._record(sample):
                 self._stop.set()
-            self._stop.wait(interval)
+        finally:
+            in_flight.release()
 
     def start(self) -> "Load":
         self._workers = [threading.Thread(target=self._client, args=(n,), daemon=True)
@@ -146,9 +162,11 @@ class Load:
         return self
 
     def stop(self) -> None:
+        """Stop sending; wait for the answers still in flight (at most the client timeout)."""
         self._stop.set()
-        for worker in self._workers:
-            worker.join(timeout=self.timeout + 5)
+        deadline = time.monotonic() + self.timeout + 5
+        for worker in list(self._workers):
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
 
     @property
     def stopped(self) -> bool:
