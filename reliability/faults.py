@@ -27,6 +27,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import requests
+
 from reliability import integrity
 from reliability.load import Load, Sample, burst_from_one_client, busiest_window
 from reliability.stack import Postgres, Redis, manage, memory_kib, worker_pids
@@ -99,7 +101,6 @@ def newcomer_burst(base_url: str, names: list[str], timeout: float) -> dict[str,
     lock = threading.Lock()
 
     def ask(name):
-        import requests
         try:
             response = requests.get(f"{base_url}/{name}/similar", timeout=timeout,
                                     headers={"X-Forwarded-For": f"10.2.0.{len(name)}"})
@@ -372,8 +373,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8, help="load clients")
-    parser.add_argument("--rate", type=float, default=30.0, help="known-user requests/s")
-    parser.add_argument("--new-user-rate", type=float, default=0.5,
+    parser.add_argument("--rate", type=float, default=15.0, help="known-user requests/s")
+    parser.add_argument("--new-user-rate", type=float, default=0.2,
                         help="never-seen users asked for, per second")
     parser.add_argument("--baseline-seconds", type=float, default=30.0)
     parser.add_argument("--fault-seconds", type=float, default=10.0)
