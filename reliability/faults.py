@@ -1,5 +1,5 @@
 """Faults under load: a private deployment (its own PostgreSQL and Redis on free loopback
-ports, gunicorn with 4 workers, the fake MAL) under a mixed load, while faults come in
+ports, gunicorn with 4 gthread workers of 8 threads, the fake MAL) under a mixed load, while faults come in
 turn: a killed worker, Redis restarted, PostgreSQL restarted (a crash: immediate stop),
 MAL failing (5xx, 429, timeouts) and slow, and at the end Redis down for good.
 
@@ -146,8 +146,9 @@ class Run:
             self.pg.url, REDIS_URL=self.redis.url, MAL_CLIENT_ID=self.fake.client_id,
             MAL_API_URL=self.fake.url, MAL_REQUESTS_PER_SECOND=str(MAL_RATE),
             TRUSTED_PROXY_COUNT="1", INDEX_DIR=str(self.folder / "index"))
+        # As the Procfile runs it (gunicorn.conf.py): gthread workers of 8 threads.
         self.gunicorn = LiveServer(self.env, self.folder / "gunicorn.log",
-                                   workers=args.workers)
+                                   workers=args.workers, threads=args.threads_per_worker)
         self.results: list[PhaseResult] = []
         self.windows: list[tuple] = []  # (name, fault, start, fault end, end, probes)
         self.samples: list[Sample] = []
@@ -261,7 +262,7 @@ class Run:
             self.phase("baseline", "none", fault_seconds=0,
                        after_seconds=self.args.baseline_seconds,
                        probes=self.burst_probe("Redis up"))
-            self.phase("worker killed", "SIGKILL to one of the 4 gunicorn workers",
+            self.phase("worker killed", "SIGKILL to one of the gunicorn workers",
                        begin=self.kill_a_worker)
             self.phase("Redis restarted", f"redis-server stopped {fault:.0f} s, then "
                        "started empty", begin=self.redis.stop, end=self.redis.start,
@@ -372,6 +373,7 @@ def markdown(results: list[PhaseResult], summary: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads-per-worker", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8, help="load clients")
     parser.add_argument("--rate", type=float, default=15.0, help="known-user requests/s")
     parser.add_argument("--new-user-rate", type=float, default=0.2,
