@@ -157,7 +157,7 @@ class Load:
                          for n in range(self.threads)]
         if self.new_user_rate > 0:
             self._workers.append(threading.Thread(target=self._newcomer, daemon=True))
-        for worker in self._workers:
+        for worker in list(self._workers):  # the newcomer thread adds to the list
             worker.start()
         return self
 
