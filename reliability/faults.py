@@ -312,6 +312,7 @@ class Run:
                 window = load.between(now - self.args.sample_seconds, now)
                 series.append({
                     "minute": round((now - started) / 60, 1),
+                    "load_average": os.getloadavg()[0],  # the machine's, others' work included
                     "requests": len(window),
                     "errors": sum(is_error(s) for s in window),
                     **percentiles(window),
@@ -370,6 +371,22 @@ def markdown(results: list[PhaseResult], summary: dict) -> str:
     return "\n".join(lines)
 
 
+def soak_markdown(soak: dict) -> str:
+    """One row a sample: load, latency and each worker's memory (MiB, RSS / PSS)."""
+    lines = ["| minute | machine load | requests | errors | p50 ms | p99 ms | workers' RSS MiB "
+             "| workers' PSS MiB |", "|---|---|---|---|---|---|---|---|"]
+    for row in soak["series"]:
+        memory = list(row["workers_kib"].values())
+        rss = " ".join(f"{m.get('rss', 0) / 1024:.0f}" for m in memory)
+        pss = " ".join(f"{m.get('pss', 0) / 1024:.0f}" for m in memory)
+        lines.append(f"| {row['minute']} | {row.get('load_average', '')} | {row['requests']} | "
+                     f"{row['errors']} | "
+                     f"{row.get('p50')} | {row.get('p99')} | {rss} | {pss} |")
+    errors = ", ".join(f"{k} × {v}" for k, v in soak["errors"].items()) or "none"
+    lines.append(f"\n{soak['requests']} requests in all; errors: {errors}")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=4)
@@ -390,7 +407,14 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (logs, database) for a post-mortem")
     parser.add_argument("--out", type=Path, default=Path("var/reliability"))
+    parser.add_argument("--render", type=Path,
+                        help="print the tables of an earlier run's JSON file and exit")
     args = parser.parse_args(argv)
+    if args.render:
+        report = json.loads(args.render.read_text())
+        print(soak_markdown(report["soak"]) if "soak" in report else
+              markdown([PhaseResult(**r) for r in report["phases"]], report["summary"]))
+        return 0
     run = Run(args)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y%m%dT%H%M%S")
@@ -398,8 +422,7 @@ def main(argv=None) -> int:
         run.start()
         if args.soak:
             report = {"soak": run.soak()}
-            text = json.dumps(report["soak"]["series"][:1] + report["soak"]["series"][-1:],
-                              indent=1)
+            text = soak_markdown(report["soak"])
         else:
             summary = run.faults()
             report = {"phases": [asdict(r) for r in run.results], "summary": summary}
