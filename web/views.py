@@ -9,7 +9,7 @@ from reko.middleware import rate_limit_exempt
 # The opt-in ranking the page offers beside the contract's (``?algorithm=...``). The page
 # asks for it once and disables its switch when the API answers with an error (not trained
 # yet, or unknown to this server).
-OPT_IN_ALGORITHM = "learned"
+OPT_IN_ALGORITHM = "scored_ease"
 
 # The page needs its own scripts and styles only; pictures come from MyAnimeList's CDN.
 CONTENT_SECURITY_POLICY = (

@@ -90,6 +90,7 @@ function showProblem(problem, names, focus) {
 // --- the ranking switch ------------------------------------------------------------------
 
 function renderRankingSwitch(state) {
+  $("ranking").dataset.optIn = optIn.status;
   for (const radio of document.querySelectorAll('input[name="ranking"]')) {
     radio.checked = radio.value === (state.algorithm || "");
     if (radio.value) radio.disabled = optIn.status === "unavailable" && !state.algorithm;
@@ -105,6 +106,14 @@ function renderRankingSwitch(state) {
 // opt-in ranking); one that knows it answers an unknown name with a 400.
 const MADE_UP_ALGORITHM = "no-such-ranking";
 
+// Why the opt-in ranking cannot be offered, in words for a visitor (the API's message
+// for an untrained model is meant for the operator).
+function optInNote(problem) {
+  if (problem.id === "NoOptIn") return "this server does not offer it";
+  if (problem.id === "ModelNotTrained") return "it has not been trained on this server yet";
+  return "it did not answer";
+}
+
 async function probeOptIn(state) {
   if (!optIn.name || optIn.status !== "unknown") return;
   optIn.status = "probing";
@@ -114,13 +123,13 @@ async function probeOptIn(state) {
       if (problem instanceof ApiProblem && problem.id === "InvalidQuery") return false;
       throw problem;
     });
-    if (ignored) throw new ApiProblem({ status: 200, id: "NoOptIn", message: "this server does not offer it yet" });
+    if (ignored) throw new ApiProblem({ status: 200, id: "NoOptIn", message: "no opt-in ranking here" });
     await ask(optIn.name);
     optIn.status = "available";
   } catch (problem) {
     const aboutUser = problem instanceof ApiProblem && USER_ERROR_IDS.has(problem.id);
     optIn.status = aboutUser ? "unknown" : "unavailable";
-    optIn.note = problem.message || "no answer";
+    optIn.note = optInNote(problem);
   }
   if (current) renderRankingSwitch(current);
 }
@@ -162,10 +171,10 @@ function setPager(pagination) {
 const loaders = {
   async recommendations(state) {
     const body = await api.recommendations(state.user, state);
-    const learned = state.algorithm ? " by the learned ranking" : "";
-    setResults("Recommended for you",
-      `From the anime that your ${describeBatch(state.batch)} watched and scored${learned}. ` +
-      "Each score is their average.",
+    const intro = state.algorithm
+      ? "Ranked by the learned model from your own list, with the similar users who scored each one."
+      : `From the anime that your ${describeBatch(state.batch)} watched and scored. Each score is their average.`;
+    setResults("Recommended for you", intro,
       body.data.length ? animeCards(body.data, "from similar users") : empty("Nothing new in this group: try the next group of similar users."));
     setPager(body.pagination);
     if (!state.algorithm) probeOptIn(state);
@@ -288,7 +297,7 @@ async function show(state, { push = true, focus = false } = {}) {
     if (state.algorithm && !USER_ERROR_IDS.has(problem.id)) {
       // The opt-in ranking failed (not trained, or unknown here): fall back to the standard one.
       optIn.status = "unavailable";
-      optIn.note = problem.message;
+      optIn.note = optInNote(problem);
       show({ ...state, algorithm: "" }, { push: false, focus });
       return;
     }
