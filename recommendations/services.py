@@ -70,16 +70,16 @@ def anime_details(anime: Anime) -> dict:
     }
 
 
-def _batch_ranking(user: MalUser, batch: int, *,
-                   starts_walk: bool) -> tuple[Ranking, list[dict | None], Catalog]:
-    """The batch's ranking, its members as SimilarUser dicts by batch position (``owner``
-    in the ranking; None for a user that has left the index since, who contributes no
-    entries), and the catalog it was ranked against."""
+def _batch_ranking(user: MalUser, batch: int, *, starts_walk: bool,
+                   ordered: bool = True) -> tuple[Ranking, list[dict | None], Catalog]:
+    """The batch's ranking (see ``rank_batch``), its members as SimilarUser dicts by batch
+    position (``owner`` in the ranking; None for a user that has left the index since, who
+    contributes no entries), and the catalog it was ranked against."""
     members = neighbours_of(user, starts_walk=starts_walk).window(batch, BATCH_SIZE)
     state = live_index.current_index()
     entries = state.users.entries_of(members.ids)
     ranking = rank_batch(entries, state.catalog, exclude_anime_ids=selectors.user_anime_ids(user),
-                         now=live_index.epoch_now())
+                         now=live_index.epoch_now(), ordered=ordered)
     return ranking, _user_dicts(state.users, members.ids, members.distances), state.catalog
 
 
@@ -118,7 +118,9 @@ def recommendations_page(user: MalUser, *, batch: int, page: int) -> tuple[list[
 
 
 def random_recommendations(user: MalUser, *, batch: int) -> list[dict]:
-    ranking, owners, catalog = _batch_ranking(user, batch, starts_walk=batch == 1)
+    # The draw weighs candidates by their mean alone: the formula's order is not needed.
+    ranking, owners, catalog = _batch_ranking(user, batch, starts_walk=batch == 1,
+                                              ordered=False)
     picks = random_pick(ranking, catalog, size=RANDOM_SIZE, rng=np.random.default_rng())
     return _recommendations(ranking, picks.tolist(), owners)
 

@@ -100,16 +100,18 @@ def _candidates(entries: Entries, catalog: Catalog, exclude_anime_ids) -> tuple:
     return keep, rows
 
 
-def rank_batch(entries: Entries, catalog: Catalog, *, exclude_anime_ids, now: float) -> Ranking:
+def rank_batch(entries: Entries, catalog: Catalog, *, exclude_anime_ids, now: float,
+               ordered: bool = True) -> Ranking:
     """Rank what a batch of similar users recommends (see module docstring).
 
     Groups by catalog row with ``bincount`` (rows ascend with anime ids), so no sort is
-    needed but the final order of the few thousand candidates.
+    needed but the final order of the few thousand candidates. ``ordered=False`` leaves
+    the candidates in anime id order and skips the formula, for a draw that weighs them
+    by their anime's mean alone (``random_pick``).
     """
     keep, rows = _candidates(entries, catalog, exclude_anime_ids)
     owner, rows = entries.owner[keep], rows[keep]
     scores = entries.scores[keep].astype(np.int64)
-    years = _years_since(entries.updated[keep], now)
     per_row = np.bincount(rows, minlength=len(catalog.ids))
     unique_rows = np.flatnonzero(per_row)
     position_of_row = np.empty(len(catalog.ids), dtype=np.int64)
@@ -117,11 +119,15 @@ def rank_batch(entries: Entries, catalog: Catalog, *, exclude_anime_ids, now: fl
     inverse = position_of_row[rows]
     count = per_row[unique_rows]
     total = np.bincount(inverse, weights=scores, minlength=len(unique_rows)).astype(np.int64)
-    mean_years = np.bincount(inverse, weights=years, minlength=len(unique_rows)) / \
-        np.maximum(count, 1)
-    key = _batch_key(total, count, np.floor(mean_years / 2).astype(np.int64))
     unique = catalog.ids[unique_rows]
-    order = _order(key, catalog.mean_rank[unique_rows])
+    if ordered:
+        years = _years_since(entries.updated[keep], now)
+        mean_years = np.bincount(inverse, weights=years, minlength=len(unique_rows)) / \
+            np.maximum(count, 1)
+        key = _batch_key(total, count, np.floor(mean_years / 2).astype(np.int64))
+        order = _order(key, catalog.mean_rank[unique_rows])
+    else:
+        order = np.arange(len(unique_rows))
     # Contributors grouped by ranked position, most similar user (lowest owner) first.
     position = np.empty(len(unique), dtype=np.int64)
     position[order] = np.arange(len(unique))

@@ -175,3 +175,17 @@ def test_an_entry_dated_in_the_future_earns_no_bonus():
     assert single.anime_ids.tolist() == [2, 1]
     batch = rank_batch(entries, catalog, exclude_anime_ids=[], now=NOW)
     assert batch.anime_ids.tolist() == [2, 1]
+
+
+def test_an_unordered_batch_has_the_same_candidates_in_anime_id_order():
+    ordered = rank_batch(BATCH, CATALOG, exclude_anime_ids=REQUESTER_LIST, now=NOW)
+    unordered = rank_batch(BATCH, CATALOG, exclude_anime_ids=REQUESTER_LIST, now=NOW,
+                           ordered=False)
+    assert unordered.anime_ids.tolist() == [1, 2, 3, 4, 7, 10]
+
+    def contributions(ranking):
+        return {int(a): (int(s), [o.tolist() for o in ranking.contributors(i)])
+                for i, (a, s) in enumerate(zip(ranking.anime_ids, ranking.scores))}
+
+    assert contributions(unordered) == contributions(ordered)
+    assert contributions(unordered)[3] == (8, [[0, 1, 2], [9, 8, 9]])
