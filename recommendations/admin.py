@@ -51,17 +51,28 @@ class AnimeAdmin(IndexFeedAdminMixin, admin.ModelAdmin):
         return ", ".join(anime.genre_names)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Derived data, written only by the service: shown, never added, edited or deleted
+    by hand (an edited change feed or snapshot would mislead every process)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(SimilaritySnapshot)
-class SimilaritySnapshotAdmin(admin.ModelAdmin):
+class SimilaritySnapshotAdmin(ReadOnlyAdmin):
     list_display = ("user", "hash_hex", "computed_at", "neighbour_count")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
     list_select_related = ("user",)
     readonly_fields = ("neighbours",)
     exclude = ("neighbour_ids", "distances")
-
-    def has_add_permission(self, request):
-        return False  # snapshots are computed by the service, never written by hand
 
     @admin.display(description="hash (hex)")
     def hash_hex(self, snapshot):
@@ -77,7 +88,7 @@ class SimilaritySnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(IndexChange)
-class IndexChangeAdmin(admin.ModelAdmin):
+class IndexChangeAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "object_id", "created_at")
     list_filter = ("kind",)
     search_fields = ("=object_id",)

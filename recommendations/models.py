@@ -1,7 +1,30 @@
 """The anime catalog, similarity snapshots and the change feed of the in-memory index."""
+import logging
+
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from recommendations.engine.taste_hash import anime_stats, genre_names, stat_slots
+from recommendations.catalog_files import OLD_GENRE_IDS
+from recommendations.engine.taste_hash import GENRES, anime_stats, genre_names, stat_slots
+
+logger = logging.getLogger(__name__)
+
+# The contract's genres and themes, and the retired ones old catalogs still name.
+KNOWN_GENRE_IDS = frozenset(GENRES) | frozenset(OLD_GENRE_IDS.values())
+
+
+def validate_genre_ids(value) -> None:
+    """A list of known MAL genre ids, each once: any other value breaks every hash and
+    recommendation that reads this anime."""
+    if not isinstance(value, list):
+        raise ValidationError("Genres are a list of MyAnimeList genre ids, e.g. [1, 4].",
+                              code="invalid_genres")
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int) or item not in KNOWN_GENRE_IDS:
+            raise ValidationError("%(item)r is not a known MyAnimeList genre id.",
+                                  code="unknown_genre", params={"item": item})
+    if len(set(value)) != len(value):
+        raise ValidationError("A genre id appears twice.", code="duplicate_genre")
 from reko.fields import Uint64Field
 
 
@@ -30,7 +53,8 @@ class Anime(models.Model):
         max_length=20, choices=AiringStatus.choices, null=True, blank=True
     )
     media_type = models.CharField(max_length=16, blank=True, default="")
-    genres = models.JSONField(default=list, blank=True, help_text="MAL genre ids, in order.")
+    genres = models.JSONField(default=list, blank=True, help_text="MAL genre ids, in order.",
+                              validators=[validate_genre_ids])
     # Sequels, spin-offs and other children point at their parent. No database constraint:
     # MAL may name a parent that the catalog has not fetched yet.
     parent = models.ForeignKey(
@@ -51,7 +75,7 @@ class Anime(models.Model):
 
     @property
     def genre_names(self) -> list[str]:
-        return genre_names(self.genres)
+        return genre_names(usable_genre_ids(self.genres, anime_id=self.id))
 
 
 class SimilaritySnapshot(models.Model):
@@ -93,9 +117,23 @@ class IndexChange(models.Model):
         return f"{self.kind} {self.object_id}"
 
 
+def usable_genre_ids(genres, *, anime_id=None) -> list[int]:
+    """The genre ids of a stored ``genres`` value that can be used. A bad value (written
+    around the model's validation) is skipped and logged, so that it cannot break every
+    hash and recommendation page that reads this anime."""
+    if isinstance(genres, list) and all(
+            isinstance(g, int) and not isinstance(g, bool) for g in genres):
+        return genres
+    usable = [g for g in genres if isinstance(g, int) and not isinstance(g, bool)] \
+        if isinstance(genres, list) else []
+    logger.warning("Anime %s: genres %r are not a list of ids; using %r", anime_id,
+                   genres, usable)
+    return usable
+
+
 def anime_hash_slots(*, start_date, episodes, rating, genres) -> list[int]:
     """The taste-hash counter slots that an anime with these fields feeds."""
     return stat_slots(anime_stats(
         year=start_date.year if start_date else None, episodes=episodes, rating=rating,
-        genre_ids=genres or [],
+        genre_ids=usable_genre_ids(genres or []),
     ))

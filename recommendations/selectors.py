@@ -3,6 +3,7 @@
 The index loaders read straight into numpy arrays with one SQL statement each: going
 through model instances would cost seconds per million entries.
 """
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -13,7 +14,9 @@ from recommendations.lru import LruDict
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
 from reko.raw_rows import instance_from_row, select_columns
 from recommendations.engine.ranking import Catalog
-from users.models import ListEntry, MalUser
+from users.models import STORED_USERNAME_RE, ListEntry, MalUser
+
+logger = logging.getLogger(__name__)
 
 FETCH_ROWS = 200_000
 # PostgreSQL's binary timestamps count microseconds from 2000-01-01.
@@ -43,16 +46,30 @@ def _fetch_array(sql: str, params, dtype) -> np.ndarray:
 
 
 def index_users(user_ids=None) -> np.ndarray:
-    """``(id, username, hash)`` of hashed users, as a structured array."""
+    """``(id, username, hash)`` of hashed users, as a structured array.
+
+    A row the index cannot hold (a username edited by hand past the model's validation:
+    upper-case, too long for the index's 16 bytes) is left out and logged, rather than
+    failing every index build and refresh, and with them every index-backed route.
+    """
     users = MalUser.objects.filter(hash__isnull=False)
     if user_ids is not None:
         users = users.filter(id__in=list(user_ids))
-    rows = list(users.values_list("id", "username", "hash"))
+    rows = [row for row in users.values_list("id", "username", "hash") if _indexable(row)]
     out = np.zeros(len(rows), dtype=[("id", "i8"), ("username", "S16"), ("hash", "u8")])
     if rows:
         ids, names, hashes = zip(*rows)
         out["id"], out["username"], out["hash"] = ids, [n.encode() for n in names], hashes
     return out
+
+
+def _indexable(row) -> bool:
+    user_id, username, _ = row
+    if isinstance(username, str) and STORED_USERNAME_RE.match(username):
+        return True
+    logger.warning("Index: user %s left out: %r is not a stored MAL username (fix it in "
+                   "the admin)", user_id, username)
+    return False
 
 
 # The entries that can recommend something (users.models.watched_q, and scored), as SQL

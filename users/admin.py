@@ -4,6 +4,7 @@ from django.db.models import Count, OuterRef, Subquery
 from recommendations.admin import IndexFeedAdminMixin, neighbour_table
 from recommendations.models import Anime, IndexChange, SimilaritySnapshot
 from users.models import ListEntry, MalUser
+from users.services import mal_users_rehash
 
 
 class ListEntryInline(admin.TabularInline):
@@ -31,6 +32,11 @@ class MalUserAdmin(IndexFeedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_entries=Count("entries"))
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if any(formset.has_changed() for formset in formsets):
+            rehash_users([form.instance.pk])  # the inline list entries were edited
+
     @admin.display(description="hash (hex)")
     def hash_hex(self, user):
         return user.hash_hex
@@ -45,10 +51,16 @@ class MalUserAdmin(IndexFeedAdminMixin, admin.ModelAdmin):
         return "none yet" if snapshot is None else neighbour_table(snapshot)
 
 
-@admin.register(ListEntry)
-class ListEntryAdmin(IndexFeedAdminMixin, admin.ModelAdmin):
-    feed_kind = IndexChange.Kind.USER
+def rehash_users(user_ids) -> None:
+    """Recompute the hashes an entry edit invalidated (and tell the index): a user left with
+    nothing that counts loses their hash, and with it their place in the index."""
+    user_ids = sorted({int(i) for i in user_ids if i is not None})
+    if user_ids:
+        mal_users_rehash(user_ids=user_ids)
 
+
+@admin.register(ListEntry)
+class ListEntryAdmin(admin.ModelAdmin):
     list_display = ("user", "anime_id", "anime_title", "status", "score", "episodes_watched",
                     "updated_at")
     list_filter = ("status", "score")
@@ -57,8 +69,21 @@ class ListEntryAdmin(IndexFeedAdminMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     date_hierarchy = "updated_at"
 
-    def feed_id(self, entry) -> int:
-        return entry.user_id
+    def save_model(self, request, obj, form, change):
+        before = ListEntry.objects.filter(pk=obj.pk).values_list("user_id", flat=True).first() \
+            if change else None
+        super().save_model(request, obj, form, change)
+        rehash_users([before, obj.user_id])
+
+    def delete_model(self, request, obj):
+        user_id = obj.user_id
+        super().delete_model(request, obj)
+        rehash_users([user_id])
+
+    def delete_queryset(self, request, queryset):
+        user_ids = set(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        rehash_users(user_ids)
 
     def get_queryset(self, request):
         # A subquery, not select_related: the join would hide entries whose anime the

@@ -1,6 +1,7 @@
 """MyAnimeList users and their list entries, as last synced."""
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from recommendations.engine.taste_hash import format_hash
@@ -8,10 +9,21 @@ from reko.fields import Uint64Field
 
 # \Z, not $: "$" also matches before a trailing newline, which would let "name\n" through.
 USERNAME_RE = re.compile(r"\A[A-Za-z0-9_-]{2,16}\Z")
+# The stored form: the contract's pattern, lower-cased (the index and every look-up rely on
+# it; an admin edit that broke it would break every index refresh).
+STORED_USERNAME_RE = re.compile(r"\A[a-z0-9_-]{2,16}\Z")
+
+
+def validate_stored_username(value) -> None:
+    if not isinstance(value, str) or not STORED_USERNAME_RE.match(value):
+        raise ValidationError(
+            "A username is 2 to 16 lower-case letters (a-z), digits, '_' or '-'.",
+            code="invalid_username")
 
 
 class MalUser(models.Model):
-    username = models.CharField(max_length=16, unique=True, help_text="Lower-cased.")
+    username = models.CharField(max_length=16, unique=True, help_text="Lower-cased.",
+                                validators=[validate_stored_username])
     hash = Uint64Field(null=True, blank=True, help_text="64-bit taste hash; empty until computed.")
     list_synced_at = models.DateTimeField(
         null=True, blank=True, help_text="Last sync of the list with MyAnimeList, full or incremental."

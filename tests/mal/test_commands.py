@@ -403,3 +403,33 @@ def test_mal_commands_say_when_mal_is_not_configured(settings, command, some_row
     with pytest.raises(CommandError, match="MAL_CLIENT_ID"):
         run(*command)
     assert stored_rows() == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8"])
+def test_a_document_type_is_refused_whatever_the_files_encoding(tmp_path, encoding, some_rows):
+    """A check of the raw bytes for "<!DOCTYPE" missed it in UTF-16; the entity would have
+    been expanded into the stored username."""
+    declared = "UTF-16" if encoding.startswith("utf-16") else "UTF-8"
+    xml = (f'<?xml version="1.0" encoding="{declared}"?>'
+           '<!DOCTYPE myanimelist [<!ENTITY who "entity_fan">]>'
+           + export_xml("&who;", [(1, "Completed", 9)]).split("?>", 1)[1])
+    bom = "\ufeff" if encoding in ("utf-16-le", "utf-16-be") else ""
+    path = tmp_path / "export.xml"
+    path.write_bytes((bom + xml).encode(encoding))
+    before = stored_rows()
+
+    with pytest.raises(CommandError, match="document type declarations are not allowed"):
+        run("import_mal_export", str(path))
+    assert stored_rows() == before
+    assert not MalUser.objects.filter(username="entity_fan").exists()
+
+
+def test_an_export_written_in_utf16_is_read(tmp_path):
+    Anime.objects.create(id=1, title="Show 1", genres=[1], mean=7)
+    xml = export_xml("wide_fan", [(1, "Completed", 9)]).replace('encoding="UTF-8"',
+                                                                   'encoding="UTF-16"')
+    path = tmp_path / "export.xml"
+    path.write_bytes(xml.encode("utf-16"))
+
+    assert "Imported wide_fan: 1 list entries" in run("import_mal_export", str(path))
+    assert MalUser.objects.get(username="wide_fan").entries.count() == 1
