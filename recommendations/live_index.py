@@ -161,12 +161,24 @@ def build_index() -> IndexState:
     else:
         # Mapped under the lock too: a worker saving a newer state removes older folders.
         with index_file.build_lock(folder):
-            if not folder.exists():
-                index_file.save(users_from_db(), folder)
-                index_file.remove_others(folder)
-            users = index_file.load(folder)
+            users = _saved_index(folder)
     return IndexState(users=users, catalog=selectors.index_catalog(),
                       last_change_id=last_change_id)
+
+
+def _saved_index(folder: Path) -> UserIndex:
+    """The saved index of this database state, saved first if need be (under the build
+    lock). A folder that cannot be read back is removed and built again, not retried by
+    every request for ever."""
+    if folder.exists():
+        try:
+            return index_file.load(folder)
+        except index_file.IndexFileCorrupt as error:
+            logger.warning("Index file unreadable, building it again: %s", error)
+            index_file.discard(folder)
+    index_file.save(users_from_db(), folder)
+    index_file.remove_others(folder)
+    return index_file.load(folder)
 
 
 def users_from_db() -> UserIndex:

@@ -54,3 +54,87 @@ def test_workers_with_an_index_dir_share_one_saved_file(db, settings, tmp_path, 
     monkeypatch.setattr(live_index, "users_from_db", no_second_build)
     second = live_index.build_index()  # another worker, same database state
     assert first.users.names.tolist() == second.users.names.tolist() == [b"someone"]
+
+
+def _modes(root):
+    return {p.relative_to(root).as_posix(): p.stat().st_mode & 0o777
+            for p in [root, *root.rglob("*")]}
+
+
+def test_saved_files_are_readable_by_their_owner_only(tmp_path):
+    import os
+    previous = os.umask(0o022)  # a usual umask: left alone, files would be world-readable
+    try:
+        index_file.save(_index(), tmp_path / "base" / "state-1")
+    finally:
+        os.umask(previous)
+    modes = _modes(tmp_path / "base" / "state-1")
+    assert modes.pop(".") == 0o700
+    assert modes and set(modes.values()) == {0o600}
+
+
+def test_the_lock_file_is_not_opened_through_a_symbolic_link(tmp_path):
+    import pytest
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    base = tmp_path / "index"
+    base.mkdir()
+    (base / ".sqlite-db.lock").symlink_to(victim)
+    with pytest.raises(OSError):
+        with index_file.build_lock(base / "sqlite-db@1-x"):
+            pass
+    assert victim.read_text() == "keep me"
+
+
+def test_a_failed_save_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    import pytest
+
+    calls = []
+
+    def disk_full(handle, array, allow_pickle):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real_save(handle, array, allow_pickle=allow_pickle)
+
+    real_save = np.save
+    monkeypatch.setattr(index_file.np, "save", disk_full)
+    with pytest.raises(OSError):
+        index_file.save(_index(), tmp_path / "db@1-x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_save_removes_what_a_crashed_builder_left(tmp_path):
+    leftover = tmp_path / "db@1-x.tmp-99999"
+    leftover.mkdir()
+    (leftover / "ids.npy").write_bytes(b"half")
+    other_db = tmp_path / "otherdb@1-x.tmp-99999"
+    other_db.mkdir()
+    index_file.save(_index(), tmp_path / "db@2-y")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db@2-y", "otherdb@1-x.tmp-99999"]
+
+
+def test_an_unreadable_saved_folder_is_built_again(db, settings, tmp_path, caplog):
+    import logging
+
+    settings.INDEX_DIR = str(tmp_path)
+    MalUserFactory(username="someone", hash=0x1234)
+    live_index.build_index()
+    [folder] = [f for f in tmp_path.iterdir() if f.is_dir()]
+    (folder / "hashes.npy").write_bytes((folder / "hashes.npy").read_bytes()[:40])  # cut
+    with caplog.at_level(logging.WARNING, logger="recommendations.live_index"):
+        rebuilt = live_index.build_index()
+    assert rebuilt.users.names.tolist() == [b"someone"]
+    assert "building it again" in caplog.text
+    live_index.build_index()  # the new copy maps cleanly: no second rebuild
+    assert caplog.text.count("building it again") == 1
+
+
+def test_a_saved_folder_whose_arrays_do_not_fit_is_refused(tmp_path):
+    import pytest
+
+    index_file.save(_index(), tmp_path / "db@1-x")
+    np.save(tmp_path / "db@1-x" / "hashes.npy", np.zeros(3, dtype=np.uint64))
+    with pytest.raises(index_file.IndexFileCorrupt):
+        index_file.load(tmp_path / "db@1-x")
