@@ -142,9 +142,10 @@ def test_behind_a_tls_proxy_http_is_redirected_and_https_gets_hsts(
     assert (secure.status_code, secure.text) == (200, "1.0.0")
     assert secure.headers["Strict-Transport-Security"] == (
         "max-age=31536000; includeSubDomains; preload")
-    # Probes come over plain HTTP from inside the network and are not redirected.
-    assert requests.get(f"{server.url}/health/ready", allow_redirects=False,
-                        timeout=10).status_code == 200
+    # Probes come over plain HTTP from inside the network and are not redirected (503
+    # while a worker still builds its index, then 200).
+    _wait_for(lambda: requests.get(f"{server.url}/health/ready", allow_redirects=False,
+                                   timeout=10).status_code == 200, "ready over plain HTTP")
 
 
 def test_runserver_builds_the_index_when_first_probed(live_service, live_database_url):
