@@ -85,6 +85,8 @@ def test_the_first_request_after_the_database_dropped_a_connection_succeeds():
     from tests.factories import MalUserFactory
 
     MalUserFactory(username="steady_user", hash=0x8000_0000_0000_0001)
+    # A user the worker has not read yet, so the second request must query the database.
+    MalUserFactory(username="second_user", hash=0x8000_0000_0000_0001)
     handler = WSGIHandler()  # the real request cycle: it closes and checks connections
 
     def get(path):
@@ -97,6 +99,6 @@ def test_the_first_request_after_the_database_dropped_a_connection_succeeds():
     pid = connection.connection.info.backend_pid
     with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
-    status, body = get("/steady_user/compare/steady_user")
+    status, body = get("/second_user/compare/second_user")
     assert status.startswith("200"), body[:300]
     assert connection.connection.info.backend_pid != pid
