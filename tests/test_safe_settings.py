@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,12 @@ def test_the_first_request_after_the_database_dropped_a_connection_succeeds():
     pid = connection.connection.info.backend_pid
     with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        # The backend ends a moment after the signal: wait until it is gone for sure.
+        for _ in range(200):
+            if other.execute("SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity "
+                             "WHERE pid = %s)", [pid]).fetchone()[0]:
+                break
+            time.sleep(0.05)
     status, body = get("/second_user/compare/second_user")
     assert status.startswith("200"), body[:300]
     assert connection.connection.info.backend_pid != pid
