@@ -415,6 +415,8 @@ def main(argv=None) -> int:
         print(soak_markdown(report["soak"]) if "soak" in report else
               markdown([PhaseResult(**r) for r in report["phases"]], report["summary"]))
         return 0
+    # A plain `kill` still stops every process this run started (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     run = Run(args)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y%m%dT%H%M%S")
