@@ -257,7 +257,7 @@ class Run:
         before = integrity.snapshot(self.pg.url)
         log(f"stored before: {before['users']} users, {before['entries']} entries")
         load = self.load().start()
-        fault = self.args.fault_seconds
+        fault, mal_fault = self.args.fault_seconds, self.args.mal_fault_seconds
         try:
             self.phase("baseline", "none", fault_seconds=0,
                        after_seconds=self.args.baseline_seconds,
@@ -271,14 +271,14 @@ class Run:
                        f"{fault:.0f} s down, then started", begin=lambda: self.pg.stop("immediate"),
                        end=self.pg.start, fault_seconds=fault)
             self.phase("MAL 5xx", "every list request answers 503",
-                       begin=self.mal_fails(503), end=self.mal_healthy, fault_seconds=fault)
+                       begin=self.mal_fails(503), end=self.mal_healthy, fault_seconds=mal_fault)
             self.phase("MAL 429", "every list request answers 429, Retry-After: 1",
                        begin=self.mal_fails(429, retry_after=1), end=self.mal_healthy,
-                       fault_seconds=fault)
+                       fault_seconds=mal_fault)
             self.phase("MAL timeouts", "list requests hang 25 s (read timeout 20 s)",
-                       begin=self.mal_slow(25), end=self.mal_healthy, fault_seconds=fault)
+                       begin=self.mal_slow(25), end=self.mal_healthy, fault_seconds=mal_fault)
             self.phase("MAL slow", "list requests take 3 s", begin=self.mal_slow(3),
-                       end=self.mal_healthy, fault_seconds=fault)
+                       end=self.mal_healthy, fault_seconds=mal_fault)
             self.phase("Redis down for good", "redis-server stopped, not restarted",
                        begin=self.redis.stop, fault_seconds=self.args.redis_down_seconds,
                        after_seconds=0, probes=self.burst_probe("Redis down"))
@@ -397,6 +397,9 @@ def main(argv=None) -> int:
                         help="never-seen users asked for, per second")
     parser.add_argument("--baseline-seconds", type=float, default=30.0)
     parser.add_argument("--fault-seconds", type=float, default=10.0)
+    parser.add_argument("--mal-fault-seconds", type=float, default=20.0,
+                        help="longer than the MAL client's retries (1 + 2 + 4 s), so that "
+                             "some requests run out of them")
     parser.add_argument("--after-seconds", type=float, default=25.0)
     parser.add_argument("--redis-down-seconds", type=float, default=40.0)
     parser.add_argument("--client-timeout", type=float, default=60.0)
