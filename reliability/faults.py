@@ -1,13 +1,13 @@
 """Faults under load: a private deployment (its own PostgreSQL and Redis on free loopback
-ports, gunicorn with 4 gthread workers of 8 threads, the fake MAL) under a mixed load, while faults come in
-turn: a killed worker, Redis restarted, PostgreSQL restarted (a crash: immediate stop),
+ports, gunicorn with 4 gthread workers of 8 threads, the fake MAL) under a mixed load,
+while faults come in turn: a killed worker, Redis restarted, PostgreSQL restarted (a crash: immediate stop),
 MAL failing (5xx, 429, timeouts) and slow, and at the end Redis down for good.
 
 For each fault: requests sent, errors by kind, the time to recover after the fault
 ends, and the MAL request budget. At the end: that no user or entry stored before the
 run was lost or changed, and that each never-seen user served a 200 was stored whole.
 
-    .venv/bin/python -m reliability.faults            # about 6 minutes
+    .venv/bin/python -m reliability.faults            # about 8 minutes
     .venv/bin/python -m reliability.faults --soak 1800  # 30 minutes of load, no faults
 
 Bounded: every phase has a fixed length, the load stops after ``--max-requests``, and
@@ -30,7 +30,7 @@ from pathlib import Path
 import requests
 
 from reliability import integrity
-from reliability.load import Load, Sample, burst_from_one_client, busiest_window
+from reliability.load import Load, Sample, burst_from_one_client, busiest_window, classify
 from reliability.stack import Postgres, Redis, manage, memory_kib, worker_pids
 from tests.live import LiveServer, production_env
 from tests.mal.fake_mal import FakeMal, anime_json, list_item
@@ -104,10 +104,9 @@ def newcomer_burst(base_url: str, names: list[str], timeout: float) -> dict[str,
         try:
             response = requests.get(f"{base_url}/{name}/similar", timeout=timeout,
                                     headers={"X-Forwarded-For": f"10.2.0.{len(name)}"})
-            key = str(response.status_code)
-            if response.status_code != 200:
-                key += " " + response.json().get("id", "?") if response.headers.get(
-                    "Content-Type") == "application/json" else " " + response.text[:40]
+            outcome, _ = classify(response)
+            key = str(response.status_code) if outcome == "ok" \
+                else f"{response.status_code} {outcome}"
         except Exception as error:  # noqa: BLE001 - recorded, not raised
             key = type(error).__name__
         with lock:
