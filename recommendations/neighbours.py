@@ -60,6 +60,8 @@ class StoredList:
     # The index it was computed against, when this process computed it: while that is
     # still the current index, the list is exactly what a new scan would give.
     index: UserIndex | None = None
+    # Whether the user's snapshot holds this list (as far as this process knows).
+    in_database: bool = True
 
 
 # The last lists this process served, by user id.
@@ -84,15 +86,18 @@ def neighbours_of(user, *, starts_walk: bool) -> Neighbours:
             if remembered is None:
                 _remembered.put(user.id, stored)
             return stored.neighbours
-    if remembered is not None and remembered.index is index and remembered.hash == user.hash:
+    if remembered is not None and remembered.index is index and remembered.hash == user.hash \
+            and (remembered.in_database or not starts_walk):
         return remembered.neighbours  # nothing changed since it was computed
     ids, dists = index.nearest(user.hash, NEIGHBOURS_KEPT, exclude_id=user.id)
     current = Neighbours(ids.astype(np.int64), dists.astype(np.uint8))
+    in_database = False
     if starts_walk:
-        known = remembered if remembered is not None else _stored_snapshot(user)
-        if known is None or known.hash != user.hash or not known.neighbours.same_as(current):
-            _store(user, current)
-    _remembered.put(user.id, StoredList(current, user.hash, time.time(), index))
+        known = remembered if remembered is not None and remembered.in_database \
+            else _stored_snapshot(user)
+        in_database = (known is not None and known.hash == user.hash
+                       and known.neighbours.same_as(current)) or _store(user, current)
+    _remembered.put(user.id, StoredList(current, user.hash, time.time(), index, in_database))
     return current
 
 
@@ -129,10 +134,13 @@ def _stored_snapshot(user) -> StoredList | None:
         snapshot.hash, snapshot.computed_at.timestamp())
 
 
-def _store(user, neighbours: Neighbours) -> None:
+def _store(user, neighbours: Neighbours) -> bool:
+    """Store the list as the user's snapshot; whether that worked."""
     try:
         live_index.store_snapshot(user, neighbours.ids, neighbours.distances)
+        return True
     except DatabaseError as error:
         # A record for the admin and for other workers' later pages: worth a retry on the
         # next walk, never worth failing this read.
         logger.warning("Neighbour list of %s not stored: %s", user.username, error)
+        return False

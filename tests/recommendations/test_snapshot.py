@@ -134,14 +134,18 @@ def test_recommendation_batches_of_a_walk_read_the_same_list(client, full_crowd)
     assert 99 in [item["id"] for item in json_ok(client.get("/req_user/recommendations"))["data"]]
 
 
-def test_a_list_that_cannot_be_stored_still_answers(client, crowd, monkeypatch, caplog):
+def test_a_list_that_cannot_be_stored_still_answers_and_is_stored_on_the_next_walk(
+        client, crowd, monkeypatch, caplog):
     def database_busy(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(live_index, "store_snapshot", database_busy)
-    assert len(_names(client, "/req_user/similar")) == 32
+    with monkeypatch.context() as patch:
+        patch.setattr(live_index, "store_snapshot", database_busy)
+        assert len(_names(client, "/req_user/similar")) == 32
     assert not SimilaritySnapshot.objects.exists()
     assert "not stored: database is locked" in caplog.text
+    _names(client, "/req_user/similar")
+    assert len(SimilaritySnapshot.objects.get(user=crowd).neighbour_ids) == 70
 
 
 def test_a_changed_requester_hash_makes_a_new_snapshot(client, crowd):
