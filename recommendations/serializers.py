@@ -5,6 +5,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from recommendations import model_service
+
 # ASCII digits only: "\d" would also take "٣" or "３", which no client means as a number.
 INTEGER_RE = re.compile(r"\A[+-]?[0-9]+\Z")
 # How much of a rejected value the error message repeats.
@@ -53,6 +55,32 @@ class BatchPageQuerySerializer(serializers.Serializer):
 
 class BatchQuerySerializer(serializers.Serializer):
     batch = ClampedIntegerField(min_value=1, max_value=40)
+
+
+class AlgorithmField(serializers.ChoiceField):
+    """An optional trained ranking by name; present but empty or unknown is invalid."""
+
+    def get_value(self, dictionary):
+        # DRF treats an empty query value as absent; here it is a bad name.
+        return dictionary.get(self.field_name, serializers.empty)
+
+
+def _algorithm_field():
+    known = ", ".join(model_service.ALGORITHMS)
+    # The messages do not repeat the value: it may be anything, of any length.
+    return AlgorithmField(
+        choices=model_service.ALGORITHMS, required=False,
+        error_messages={"invalid_choice": f"must be one of: {known}",
+                        "blank": f"must be one of: {known}"},
+        help_text="Opt-in trained ranking (see the README); without it, the contract's ranking.")
+
+
+class AlgorithmBatchPageQuerySerializer(BatchPageQuerySerializer):
+    algorithm = _algorithm_field()
+
+
+class AlgorithmBatchQuerySerializer(BatchQuerySerializer):
+    algorithm = _algorithm_field()
 
 
 # Response shapes, for the OpenAPI schema (/schema) and as the one written definition.

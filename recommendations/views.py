@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
-from recommendations import serializers, services
+from recommendations import model_service, serializers, services
 from recommendations.pagination import ClampedPagePagination
 from reko import API_VERSION
 from reko.middleware import client_ip
@@ -89,6 +89,13 @@ def _query(serializer_class, request) -> dict:
     return values
 
 
+def _trained_model(query: dict):
+    """The trained model a request opted into (taken once: the whole request uses it), or
+    None for the contract's ranking. Checked before the requester may be fetched."""
+    algorithm = query.get("algorithm")
+    return model_service.model_for(algorithm) if algorithm else None
+
+
 class AlwaysJson(BaseContentNegotiation):
     """JSON whatever ``Accept`` or ``?format=`` says: the contract has no 406, and clients
     of the original API get JSON from every route."""
@@ -127,14 +134,20 @@ class SimilarUserViewSet(ApiViewSet):
 
 
 class RecommendationViewSet(ApiViewSet):
-    @extend_schema(parameters=[serializers.BatchPageQuerySerializer, REQUESTER, RETRY_AFTER],
+    @extend_schema(parameters=[serializers.AlgorithmBatchPageQuerySerializer, REQUESTER,
+                               RETRY_AFTER],
                    responses={200: serializers.RecommendationPageSerializer, **ERRORS})
     def list(self, request, username):
         _check_usernames(username)
-        query = _query(serializers.BatchPageQuerySerializer, request)
+        query = _query(serializers.AlgorithmBatchPageQuerySerializer, request)
+        model = _trained_model(query)
         user = user_for_request(username, refresh=True, client=client_ip(request))
-        data, has_next = services.recommendations_page(user, batch=query["batch"],
-                                                       page=query["page"])
+        if model is not None:
+            data, has_next = model_service.recommendations_page(
+                model, user, batch=query["batch"], page=query["page"])
+        else:
+            data, has_next = services.recommendations_page(user, batch=query["batch"],
+                                                           page=query["page"])
         paginator = ClampedPagePagination(page=query["page"],
                                           max_page=services.RECOMMENDATION_MAX_PAGE)
         return paginator.get_paginated_response(
@@ -152,14 +165,19 @@ class RecommendationViewSet(ApiViewSet):
         return paginator.get_paginated_response(
             data, requester=services.requester_data(user), has_next=has_next)
 
-    @extend_schema(parameters=[serializers.BatchQuerySerializer, REQUESTER, RETRY_AFTER],
+    @extend_schema(parameters=[serializers.AlgorithmBatchQuerySerializer, REQUESTER,
+                               RETRY_AFTER],
                    responses={200: serializers.RandomRecommendationsSerializer, **ERRORS})
     def random(self, request, username):
         _check_usernames(username)
-        batch = _query(serializers.BatchQuerySerializer, request)["batch"]
+        query = _query(serializers.AlgorithmBatchQuerySerializer, request)
+        model = _trained_model(query)
         user = user_for_request(username, refresh=True, client=client_ip(request))
-        return Response({"requester": services.requester_data(user),
-                         "data": services.random_recommendations(user, batch=batch)})
+        if model is not None:
+            data = model_service.random_recommendations(model, user, batch=query["batch"])
+        else:
+            data = services.random_recommendations(user, batch=query["batch"])
+        return Response({"requester": services.requester_data(user), "data": data})
 
 
 def version(request):

@@ -229,6 +229,10 @@ INDEX_POLL_SECONDS = env_float("INDEX_POLL_SECONDS", 1.0)
 # the workers of a machine share one copy; empty keeps a private copy in each process.
 INDEX_DIR = env_str("INDEX_DIR")
 
+# Trained models (manage.py train_model): each model's versions are saved in a folder
+# under MODEL_DIR, and every worker maps the current one read-only (one shared copy).
+MODEL_DIR = env_str("MODEL_DIR") or str(BASE_DIR / "var" / "models")
+
 # One line per request (reko.request_log) and per MAL call (users.mal_client), tracebacks
 # of failures included, on stderr. django.request's own 4xx lines would repeat the
 # request line; its errors (with tracebacks) are kept.

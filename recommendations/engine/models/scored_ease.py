@@ -1,0 +1,232 @@
+"""``scored_ease``: two EASE item-item models, kept sparse, that read the scores (no Django).
+
+EASE (Steck, 2019) learns an item-item weight matrix ``B`` with a zero diagonal by ridge
+regression of everyone's watched items on themselves: ``P = (XᵀX + λI)⁻¹``,
+``B = -P / diag(P)``. A user's predicted interest in anime ``j`` is ``Σᵢ xᵢ B[i, j]`` over
+the anime ``i`` of their own list, which is why a user who joined after the training is
+served at once from their list (fold-in).
+
+This model differs from plain EASE in three ways, each measured on the demo lists (see
+EVALUATION.md / the README):
+
+- the input reads the score: an entry counts ``1 + score_slope * (score - 7)`` instead
+  of 1, so a 10 pulls harder than a 5;
+- a second EASE, trained on the *liked* entries only (scored 7 or more), adds its
+  prediction from the user's liked entries, weighted ``liked_weight``;
+- each source anime keeps only its ``top_n`` strongest weights towards recommendable
+  anime, so the served model is a sparse matrix (``top_n`` × anime × 8 bytes per model)
+  instead of a dense anime × anime one.
+
+Ties (an anime no list entry reaches scores 0) go to the more watched anime, then the
+lower id, so a user with a very short list still gets a full page.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recommendations.engine.models.base import Interactions, Scored, UserList
+from recommendations.engine.ranking import Catalog
+
+NAME = "scored_ease"
+LIKED_SCORE = 7
+# Users' dense rows are built this many at a time for the Gram matrix (chunk × anime × 4 B).
+GRAM_CHUNK_USERS = 2048
+
+
+@dataclass(frozen=True)
+class SparseWeights:
+    """One sparse item-item model in CSR: row = source anime (``ScoredEase.item_ids``
+    position), column = target anime (``ScoredEase.target_ids`` position)."""
+
+    indptr: np.ndarray  # int64, len(item_ids) + 1
+    targets: np.ndarray  # int32
+    weights: np.ndarray  # float32
+
+    def scores(self, rows: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+        """``Σ values[k] * W[rows[k], :]`` as a dense vector of ``size`` targets."""
+        starts, stops = self.indptr[rows], self.indptr[rows + 1]
+        lengths = stops - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(size, dtype=np.float64)
+        # One gather of every slice (as ``UserIndex.entries_of`` does), then one bincount.
+        offsets = np.cumsum(lengths) - lengths
+        take = np.arange(total) + np.repeat(starts - offsets, lengths)
+        weighted = self.weights[take] * np.repeat(values, lengths).astype(np.float32)
+        return np.bincount(self.targets[take], weights=weighted, minlength=size)
+
+
+@dataclass
+class ScoredEase:
+    """The ``Recommender`` (see ``base``): ``fit`` trains, ``recommend`` answers for a list.
+
+    A trained model is its arrays alone (``ARRAYS``), which ``model_file`` saves and maps.
+    """
+
+    lam: float = 70.0
+    liked_lam: float = 50.0
+    liked_weight: float = 0.5
+    score_slope: float = 0.05
+    top_n: int = 256
+    min_users: int = 2
+    max_items: int = 20_000
+    name: str = NAME
+    # Trained state: source anime (sorted), recommendable targets (sorted), their watcher
+    # counts and mean training score, and the two sparse weight matrices.
+    item_ids: np.ndarray | None = field(default=None, repr=False)
+    target_ids: np.ndarray | None = field(default=None, repr=False)
+    target_watchers: np.ndarray | None = field(default=None, repr=False)
+    target_mean_score: np.ndarray | None = field(default=None, repr=False)
+    watched: SparseWeights | None = field(default=None, repr=False)
+    liked: SparseWeights | None = field(default=None, repr=False)
+
+    ARRAYS = ("item_ids", "target_ids", "target_watchers", "target_mean_score")
+    PARAMS = ("lam", "liked_lam", "liked_weight", "score_slope", "top_n", "min_users", "max_items")
+
+    # ----- training -------------------------------------------------------------------
+
+    def fit(self, interactions: Interactions, catalog: Catalog, progress=None) -> "ScoredEase":
+        """Train on everyone's entries. ``progress(step_name)`` is called after each step."""
+        step = progress or (lambda name: None)
+        items, columns, users = self._training_items(interactions, catalog)
+        keep = columns >= 0
+        user_rows = users[keep]
+        columns = columns[keep]
+        scores = np.asarray(interactions.scores)[keep]
+        liked = scores >= LIKED_SCORE
+        step("items")
+        gram_watched, gram_liked = _grams(user_rows, columns, liked, len(items), step)
+        recommendable = catalog.recommendable[catalog.rows_of_ids(items)] & \
+            (catalog.rows_of_ids(items) >= 0)
+        target_columns = np.flatnonzero(recommendable)
+        watchers = np.diag(gram_watched).astype(np.int64)
+        score_sum = np.bincount(columns, weights=scores, minlength=len(items))
+        self.item_ids = items
+        self.target_ids = items[target_columns]
+        self.target_watchers = watchers[target_columns].astype(np.int32)
+        self.target_mean_score = (score_sum[target_columns] /
+                                  np.maximum(watchers[target_columns], 1)).astype(np.float32)
+        self.watched = _sparse_ease(gram_watched, self.lam, target_columns, self.top_n)
+        del gram_watched
+        step("watched model")
+        self.liked = _sparse_ease(gram_liked, self.liked_lam, target_columns, self.top_n)
+        step("liked model")
+        return self
+
+    def _training_items(self, interactions: Interactions, catalog: Catalog):
+        """The anime the model learns (in the catalog, watched by ``min_users`` users or
+        more, the ``max_items`` most watched), each entry's column (-1: left out) and
+        each entry's user as a dense row number."""
+        anime = np.asarray(interactions.anime_ids, dtype=np.int64)
+        _, users = np.unique(np.asarray(interactions.user_ids), return_inverse=True)
+        in_catalog = catalog.rows_of_ids(anime) >= 0
+        ids, counts = np.unique(anime[in_catalog], return_counts=True)
+        eligible = counts >= self.min_users
+        ids, counts = ids[eligible], counts[eligible]
+        if len(ids) > self.max_items:
+            most = np.argsort(-counts, kind="stable")[:self.max_items]
+            ids = np.sort(ids[most])
+        position = np.searchsorted(ids, anime)
+        clipped = np.minimum(position, max(len(ids) - 1, 0))
+        found = (position < len(ids)) & (ids[clipped] == anime) if len(ids) else \
+            np.zeros(len(anime), dtype=bool)
+        return ids, np.where(found, clipped, -1), users.reshape(-1)
+
+    # ----- serving ----------------------------------------------------------------------
+
+    @property
+    def trained(self) -> bool:
+        return self.item_ids is not None
+
+    def target_scores(self, anime_ids, scores) -> np.ndarray:
+        """The model's score of every target anime for a list of watched, scored entries
+        (one float per ``target_ids``; 0 where no entry reaches)."""
+        anime_ids = np.asarray(anime_ids, dtype=np.int64)
+        scores = np.asarray(scores, dtype=np.float64)
+        rows = np.searchsorted(self.item_ids, anime_ids)
+        clipped = np.minimum(rows, max(len(self.item_ids) - 1, 0))
+        known = (rows < len(self.item_ids)) & (self.item_ids[clipped] == anime_ids) \
+            if len(self.item_ids) else np.zeros(len(anime_ids), dtype=bool)
+        rows, scores = clipped[known], scores[known]
+        size = len(self.target_ids)
+        total = self.watched.scores(rows, 1.0 + self.score_slope * (scores - LIKED_SCORE), size)
+        liked = scores >= LIKED_SCORE
+        total += self.liked_weight * self.liked.scores(
+            rows[liked], np.ones(int(liked.sum())), size)
+        return total
+
+    def recommend(self, user: UserList, k: int, *, allowed: np.ndarray | None = None) -> Scored:
+        """The user's top ``k`` (see ``base``). ``allowed`` (bool per ``target_ids``) narrows
+        the targets further, e.g. to what today's catalog still finds recommendable."""
+        score = self.target_scores(user.anime_ids, user.scores)
+        eligible = np.ones(len(score), dtype=bool) if allowed is None else allowed.copy()
+        listed = np.asarray(user.listed_anime_ids, dtype=np.int64)
+        if listed.size and len(self.target_ids):
+            rows = np.searchsorted(self.target_ids, listed)
+            clipped = np.minimum(rows, len(self.target_ids) - 1)
+            eligible[clipped[self.target_ids[clipped] == listed]] = False
+        candidates = np.flatnonzero(eligible)
+        if len(candidates) > k > 0:
+            # Everything tied with the k-th score stays in, so the tie-break below decides.
+            threshold = np.partition(score[candidates], len(candidates) - k)[len(candidates) - k]
+            candidates = candidates[score[candidates] >= threshold]
+        order = np.lexsort((self.target_ids[candidates], -self.target_watchers[candidates],
+                            -score[candidates]))[:max(k, 0)]
+        chosen = candidates[order]
+        return Scored(anime_ids=self.target_ids[chosen].astype(np.int64),
+                      scores=score[chosen].astype(np.float64))
+
+
+def _grams(user_rows, columns, liked, size: int, step):
+    """``XᵀX`` of the watched and of the liked entries (0/1 per user and anime), built from
+    dense blocks of ``GRAM_CHUNK_USERS`` users (float32: counts stay exact to 16 million)."""
+    gram_watched = np.zeros((size, size), dtype=np.float32)
+    gram_liked = np.zeros((size, size), dtype=np.float32)
+    if not len(user_rows):
+        return gram_watched, gram_liked
+    order = np.argsort(user_rows, kind="stable")
+    user_rows, columns, liked = user_rows[order], columns[order], liked[order]
+    last_user = int(user_rows[-1])
+    for low in range(0, last_user + 1, GRAM_CHUNK_USERS):
+        start, stop = np.searchsorted(user_rows, [low, low + GRAM_CHUNK_USERS])
+        block = np.zeros((GRAM_CHUNK_USERS, size), dtype=np.float32)
+        block[user_rows[start:stop] - low, columns[start:stop]] = 1.0
+        gram_watched += block.T @ block
+        block[:] = 0.0
+        mine = slice(start, stop)
+        chosen = liked[mine]
+        block[user_rows[mine][chosen] - low, columns[mine][chosen]] = 1.0
+        gram_liked += block.T @ block
+        step("gram")
+    return gram_watched, gram_liked
+
+
+def _sparse_ease(gram: np.ndarray, lam: float, target_columns: np.ndarray,
+                 top_n: int) -> SparseWeights:
+    """EASE's ``B`` from a Gram matrix (changed in place), each row cut to its ``top_n``
+    largest weights (by magnitude) among ``target_columns``."""
+    size = len(gram)
+    gram[np.diag_indices(size)] += lam
+    inverse = np.linalg.inv(gram)
+    del gram
+    diagonal = np.diag(inverse).copy()
+    weights = inverse[:, target_columns]  # rows: sources, columns: targets
+    del inverse
+    weights /= -diagonal[target_columns][None, :]
+    # B's diagonal is 0: a target never recommends itself.
+    position_of_target = np.full(size, -1, dtype=np.int64)
+    position_of_target[target_columns] = np.arange(len(target_columns))
+    is_target = position_of_target >= 0
+    weights[np.flatnonzero(is_target), position_of_target[is_target]] = 0.0
+    keep = min(top_n, len(target_columns))
+    if keep == 0:
+        return SparseWeights(indptr=np.zeros(size + 1, np.int64),
+                             targets=np.zeros(0, np.int32), weights=np.zeros(0, np.float32))
+    strongest = np.argpartition(-np.abs(weights), keep - 1, axis=1)[:, :keep]
+    values = np.take_along_axis(weights, strongest, axis=1)
+    nonzero = values != 0
+    counts = nonzero.sum(axis=1)
+    indptr = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return SparseWeights(indptr=indptr, targets=strongest[nonzero].astype(np.int32),
+                         weights=values[nonzero].astype(np.float32))
