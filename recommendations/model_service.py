@@ -25,6 +25,7 @@ from recommendations import live_index, selectors, services
 from recommendations.engine import model_file
 from recommendations.engine.models.base import Interactions, UserList
 from recommendations.engine.models.scored_ease import NAME, ScoredEase
+from recommendations.neighbours import neighbours_of
 from reko.exceptions import ApiError
 from users.models import MalUser
 
@@ -141,9 +142,10 @@ def _allowed(loaded: model_file.Loaded, catalog) -> np.ndarray:
 
 
 def _explained(loaded: model_file.Loaded, user: MalUser, anime_ids: list[int],
-               batch: int) -> list[dict]:
-    """Recommendation dicts for these anime, in this order, explained by the batch."""
-    members = services.neighbours_of(user).window(batch, services.BATCH_SIZE)
+               batch: int, *, starts_walk: bool) -> list[dict]:
+    """Recommendation dicts for these anime, in this order, explained by the batch (of
+    the neighbour list the contract's pages use: ``starts_walk`` as there)."""
+    members = neighbours_of(user, starts_walk=starts_walk).window(batch, services.BATCH_SIZE)
     index = live_index.current_index().users
     owners = services._user_dicts(index, members.ids, members.distances)
     entries = index.entries_of(members.ids)
@@ -173,7 +175,8 @@ def recommendations_page(loaded: model_file.Loaded, user: MalUser, *, batch: int
     ranked = _ranked(loaded, user, live_index.current_index().catalog).tolist()
     start = (page - 1) * services.RECOMMENDATION_PAGE_SIZE
     stop = start + services.RECOMMENDATION_PAGE_SIZE
-    return _explained(loaded, user, ranked[start:stop], batch), len(ranked) > stop
+    return (_explained(loaded, user, ranked[start:stop], batch,
+                       starts_walk=batch == 1 and page == 1), len(ranked) > stop)
 
 
 def random_recommendations(loaded: model_file.Loaded, user: MalUser, *,
@@ -188,4 +191,4 @@ def random_recommendations(loaded: model_file.Loaded, user: MalUser, *,
     picks = np.random.default_rng().choice(
         len(ranked), size=min(services.RANDOM_SIZE, len(ranked)), replace=False,
         p=weights / weights.sum())
-    return _explained(loaded, user, ranked[picks].tolist(), batch)
+    return _explained(loaded, user, ranked[picks].tolist(), batch, starts_walk=batch == 1)

@@ -10,6 +10,7 @@ from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from recommendations import model_service
 from reko.wsgi import application
 from tests.factories import AnimeFactory
 from tests.helpers import entry, user_at
@@ -41,13 +42,19 @@ def test_transaction_outlives_requests():
 
 
 @pytest.fixture
-def population(db):
-    """demo_user_001..040 with overlapping lists, so the examples answer real pages."""
+def population(db, settings, tmp_path):
+    """demo_user_001..040 with overlapping lists, so the examples answer real pages; the
+    opt-in ranking trained on them (``?algorithm=``)."""
     anime = [AnimeFactory(id=i, genres=[1 + i % 9]) for i in range(1, 41)]
     for n in range(1, 41):
         user = user_at(n % 20, f"demo_user_{n:03d}")
         for item in anime[n % 9:n % 9 + 12]:
             entry(user, item, 1 + (n + item.id) % 10, years=(n % 5) / 2)
+    settings.MODEL_DIR = str(tmp_path / "models")
+    model_service.forget_models()
+    model_service.train()
+    yield
+    model_service.forget_models()
 
 
 @schema.parametrize()
