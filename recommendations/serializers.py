@@ -69,7 +69,7 @@ def _algorithm_field():
     known = ", ".join(model_service.ALGORITHMS)
     # The messages do not repeat the value: it may be anything, of any length.
     return AlgorithmField(
-        choices=model_service.ALGORITHMS, required=False,
+        choices=model_service.ALGORITHMS, required=False, default=None,
         error_messages={"invalid_choice": f"must be one of: {known}",
                         "blank": f"must be one of: {known}"},
         help_text="Opt-in trained ranking (see the README); without it, the contract's ranking.")

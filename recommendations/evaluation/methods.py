@@ -15,6 +15,7 @@ from recommendations.engine.models.base import Interactions, Recommender, Scored
 from recommendations.engine.models.ease import EASE
 from recommendations.engine.models.item_knn import ItemKNN
 from recommendations.engine.models.popular import MostWatched
+from recommendations.engine.models.scored_ease import ScoredEase
 from recommendations.engine.ranking import Catalog, rank_batch
 from recommendations.engine.user_index import UserIndex
 
@@ -101,6 +102,7 @@ METHODS: dict[str, Callable[[TrainingData], Recommender]] = {
     "random": lambda data: RandomPicks(seed=data.seed),
     "item-knn": lambda data: ItemKNN(),
     "ease": lambda data: EASE(),
+    "scored_ease": lambda data: ScoredEase(),
 }
 
 

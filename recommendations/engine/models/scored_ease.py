@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recommendations.engine.models.base import Interactions, Scored, UserList
+from recommendations.engine.models.items import ItemSpace
 from recommendations.engine.ranking import Catalog
 
 NAME = "scored_ease"
 LIKED_SCORE = 7
-# Users' dense rows are built this many at a time for the Gram matrix (chunk × anime × 4 B).
-GRAM_CHUNK_USERS = 2048
 
 
 @dataclass(frozen=True)
@@ -88,49 +87,29 @@ class ScoredEase:
     def fit(self, interactions: Interactions, catalog: Catalog, progress=None) -> "ScoredEase":
         """Train on everyone's entries. ``progress(step_name)`` is called after each step."""
         step = progress or (lambda name: None)
-        items, columns, users = self._training_items(interactions, catalog)
-        keep = columns >= 0
-        user_rows = users[keep]
-        columns = columns[keep]
-        scores = np.asarray(interactions.scores)[keep]
-        liked = scores >= LIKED_SCORE
-        step("items")
-        gram_watched, gram_liked = _grams(user_rows, columns, liked, len(items), step)
-        recommendable = catalog.recommendable[catalog.rows_of_ids(items)] & \
-            (catalog.rows_of_ids(items) >= 0)
+        items = ItemSpace.from_interactions(interactions, max_items=self.max_items,
+                                            min_users=self.min_users)
+        rows = catalog.rows_of_ids(items.anime_ids)
+        recommendable = (rows >= 0) & catalog.recommendable[rows]
         target_columns = np.flatnonzero(recommendable)
-        watchers = np.diag(gram_watched).astype(np.int64)
-        score_sum = np.bincount(columns, weights=scores, minlength=len(items))
-        self.item_ids = items
-        self.target_ids = items[target_columns]
-        self.target_watchers = watchers[target_columns].astype(np.int32)
+        columns = items.columns_of(interactions.anime_ids)
+        known = columns >= 0
+        score_sum = np.bincount(columns[known], minlength=len(items),
+                                weights=np.asarray(interactions.scores, np.float64)[known])
+        entries = np.bincount(columns[known], minlength=len(items))
+        self.item_ids = items.anime_ids
+        self.target_ids = items.anime_ids[target_columns]
+        self.target_watchers = items.user_counts[target_columns].astype(np.int32)
         self.target_mean_score = (score_sum[target_columns] /
-                                  np.maximum(watchers[target_columns], 1)).astype(np.float32)
-        self.watched = _sparse_ease(gram_watched, self.lam, target_columns, self.top_n)
-        del gram_watched
+                                  np.maximum(entries[target_columns], 1)).astype(np.float32)
+        step("items")
+        self.watched = _sparse_ease(items.cooccurrence(interactions), self.lam,
+                                    target_columns, self.top_n)
         step("watched model")
-        self.liked = _sparse_ease(gram_liked, self.liked_lam, target_columns, self.top_n)
+        self.liked = _sparse_ease(items.cooccurrence(_liked(interactions)), self.liked_lam,
+                                  target_columns, self.top_n)
         step("liked model")
         return self
-
-    def _training_items(self, interactions: Interactions, catalog: Catalog):
-        """The anime the model learns (in the catalog, watched by ``min_users`` users or
-        more, the ``max_items`` most watched), each entry's column (-1: left out) and
-        each entry's user as a dense row number."""
-        anime = np.asarray(interactions.anime_ids, dtype=np.int64)
-        _, users = np.unique(np.asarray(interactions.user_ids), return_inverse=True)
-        in_catalog = catalog.rows_of_ids(anime) >= 0
-        ids, counts = np.unique(anime[in_catalog], return_counts=True)
-        eligible = counts >= self.min_users
-        ids, counts = ids[eligible], counts[eligible]
-        if len(ids) > self.max_items:
-            most = np.argsort(-counts, kind="stable")[:self.max_items]
-            ids = np.sort(ids[most])
-        position = np.searchsorted(ids, anime)
-        clipped = np.minimum(position, max(len(ids) - 1, 0))
-        found = (position < len(ids)) & (ids[clipped] == anime) if len(ids) else \
-            np.zeros(len(anime), dtype=bool)
-        return ids, np.where(found, clipped, -1), users.reshape(-1)
 
     # ----- serving ----------------------------------------------------------------------
 
@@ -177,28 +156,12 @@ class ScoredEase:
                       scores=score[chosen].astype(np.float64))
 
 
-def _grams(user_rows, columns, liked, size: int, step):
-    """``XᵀX`` of the watched and of the liked entries (0/1 per user and anime), built from
-    dense blocks of ``GRAM_CHUNK_USERS`` users (float32: counts stay exact to 16 million)."""
-    gram_watched = np.zeros((size, size), dtype=np.float32)
-    gram_liked = np.zeros((size, size), dtype=np.float32)
-    if not len(user_rows):
-        return gram_watched, gram_liked
-    order = np.argsort(user_rows, kind="stable")
-    user_rows, columns, liked = user_rows[order], columns[order], liked[order]
-    last_user = int(user_rows[-1])
-    for low in range(0, last_user + 1, GRAM_CHUNK_USERS):
-        start, stop = np.searchsorted(user_rows, [low, low + GRAM_CHUNK_USERS])
-        block = np.zeros((GRAM_CHUNK_USERS, size), dtype=np.float32)
-        block[user_rows[start:stop] - low, columns[start:stop]] = 1.0
-        gram_watched += block.T @ block
-        block[:] = 0.0
-        mine = slice(start, stop)
-        chosen = liked[mine]
-        block[user_rows[mine][chosen] - low, columns[mine][chosen]] = 1.0
-        gram_liked += block.T @ block
-        step("gram")
-    return gram_watched, gram_liked
+def _liked(interactions: Interactions) -> Interactions:
+    liked = np.asarray(interactions.scores) >= LIKED_SCORE
+    return Interactions(user_ids=np.asarray(interactions.user_ids)[liked],
+                        anime_ids=np.asarray(interactions.anime_ids)[liked],
+                        scores=np.asarray(interactions.scores)[liked],
+                        updated=np.asarray(interactions.updated)[liked])
 
 
 def _sparse_ease(gram: np.ndarray, lam: float, target_columns: np.ndarray,
