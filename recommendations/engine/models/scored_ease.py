@@ -67,7 +67,7 @@ class ScoredEase:
     liked_weight: float = 0.5
     score_slope: float = 0.05
     top_n: int = 256
-    min_users: int = 2
+    min_users: int = 1
     max_items: int = 20_000
     name: str = NAME
     # Trained state: source anime (sorted), recommendable targets (sorted), their watcher
