@@ -1,7 +1,8 @@
 """Faults under load: a private deployment (its own PostgreSQL and Redis on free loopback
 ports, gunicorn with 4 gthread workers of 8 threads, the fake MAL) under a mixed load,
-while faults come in turn: a killed worker, Redis restarted, PostgreSQL restarted (a crash: immediate stop),
-MAL failing (5xx, 429, timeouts) and slow, and at the end Redis down for good.
+while faults come in turn: a killed worker, Redis restarted, PostgreSQL restarted (a
+crash: immediate stop), MAL failing (5xx, 429, timeouts) and slow, and at the end Redis
+down for good.
 
 For each fault: requests sent, errors by kind, the time to recover after the fault
 ends, and the MAL request budget. At the end: that no user or entry stored before the
@@ -378,7 +379,7 @@ def soak_markdown(soak: dict) -> str:
         memory = list(row["workers_kib"].values())
         rss = " ".join(f"{m.get('rss', 0) / 1024:.0f}" for m in memory)
         pss = " ".join(f"{m.get('pss', 0) / 1024:.0f}" for m in memory)
-        lines.append(f"| {row['minute']} | {row.get('load_average', '')} | {row['requests']} | "
+        lines.append(f"| {row['minute']} | {row.get('load_average', 0):.1f} | {row['requests']} | "
                      f"{row['errors']} | "
                      f"{row.get('p50')} | {row.get('p99')} | {rss} | {pss} |")
     errors = ", ".join(f"{k} × {v}" for k, v in soak["errors"].items()) or "none"
