@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from tests.live import LiveServer, production_env
+from tests.live import LiveServer, manage, production_env
 from tests.mal.fake_mal import FakeMal, anime_json, list_item
 from tests.web import browser as chromium
 
@@ -44,11 +44,14 @@ def page_server(live_databases, static_root, fake_mal_service, tmp_path_factory)
     if reason := chromium.missing_browser():
         pytest.skip(reason)
     url = live_databases.copy(demo=True)
-    env = production_env(url, STATIC_ROOT=str(static_root), MAL_API_URL=fake_mal_service.url,
+    folder = tmp_path_factory.mktemp("page-server")
+    env = production_env(url, STATIC_ROOT=str(static_root), MODEL_DIR=str(folder / "models"),
+                         MAL_API_URL=fake_mal_service.url,
                          MAL_CLIENT_ID=fake_mal_service.client_id, MAL_MAX_RETRIES="0",
                          MAL_READ_TIMEOUT="10", MAL_REQUESTS_PER_SECOND="1000",
                          RATELIMIT_ENABLE="0", MAL_FETCH_RATE="1000/m")
-    server = LiveServer(env, tmp_path_factory.mktemp("page-server") / "server.log", workers=2)
+    manage(env, "train_model", "-v0")  # the opt-in ranking, so that the switch is offered
+    server = LiveServer(env, folder / "server.log", workers=2)
     try:
         yield server.start()
     finally:

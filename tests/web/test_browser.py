@@ -17,6 +17,7 @@ from tests.live import production_env
 from tests.web import browser as chromium
 from tests.web.conftest import DOWN_USER, EMPTY_USER, PRIVATE_USER, SLOW_USER
 from tests.web.page import Page
+from web.views import OPT_IN_ALGORITHM
 
 pytestmark = pytest.mark.browser
 
@@ -200,14 +201,34 @@ def test_a_random_handful_is_drawn_again_on_demand(page, page_server):
     assert len(page.card_ids()) == 32
 
 
-def test_the_learned_ranking_switch_is_offered_only_when_the_api_serves_it(page):
-    # This server has no trained opt-in ranking: the switch says so instead of failing.
+def test_the_learned_ranking_is_switched_on_and_stays_in_the_url(page, page_server):
     page.open(f"/?user={USER}").loaded()
-    learned = page.find('input[name="ranking"]:not([value=""])')
-    page.wait(lambda d: not learned.is_enabled())
+    page.wait(lambda d: page.find("#ranking").get_attribute("data-opt-in") == "available")
+    standard = page.card_ids()
+
+    page.find('label[for="ranking-learned"]').click()
+
+    page.wait(lambda d: page.query().get("algorithm") == OPT_IN_ALGORITHM)
+    page.loaded()
+    learned = api(page_server, f"/{USER}/recommendations", algorithm=OPT_IN_ALGORITHM)["data"]
+    assert page.card_ids() == [item["id"] for item in learned] != standard
+    page.driver.refresh()
+    page.loaded()
+    assert page.find("#ranking-learned").is_selected()
+    assert page.card_ids() == [item["id"] for item in learned]
+
+
+def test_an_untrained_ranking_is_not_offered_and_says_why(browser, live_service, live_database_url,
+                                                          static_root, tmp_path):
+    server = live_service(production_env(live_database_url, STATIC_ROOT=str(static_root),
+                                         MODEL_DIR=str(tmp_path / "no-models")))
+    page = Page(browser, server.url).open(f"/?user={USER}").loaded()
+
+    page.wait(lambda d: page.find("#ranking").get_attribute("data-opt-in") == "unavailable")
+    assert not page.find("#ranking-learned").is_enabled()
+    assert page.find("#ranking-standard").is_selected()
     note = page.find("#ranking-note")
-    assert note.is_displayed() and "learned ranking is not available" in note.text
-    assert page.find('input[name="ranking"][value=""]').is_selected()
+    assert note.text == "The learned ranking is not available: it has not been trained on this server yet."
 
 
 # --- saved for later and the last username -----------------------------------------------
