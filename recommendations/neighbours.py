@@ -17,6 +17,7 @@ is derived data, and a busy database skips the write (logged) instead of failing
 """
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,10 +59,14 @@ class StoredList:
     hash: int
     taken_at: float  # seconds since the epoch
     # The index it was computed against, when this process computed it: while that is
-    # still the current index, the list is exactly what a new scan would give.
-    index: UserIndex | None = None
+    # still the current index, the list is exactly what a new scan would give. A weak
+    # reference: a remembered list must not keep an old index alive.
+    index_ref: weakref.ref | None = None
     # Whether the user's snapshot holds this list (as far as this process knows).
     in_database: bool = True
+
+    def computed_from(self, index: UserIndex) -> bool:
+        return self.index_ref is not None and self.index_ref() is index
 
 
 # The last lists this process served, by user id.
@@ -86,7 +91,8 @@ def neighbours_of(user, *, starts_walk: bool) -> Neighbours:
             if remembered is None:
                 _remembered.put(user.id, stored)
             return stored.neighbours
-    if remembered is not None and remembered.index is index and remembered.hash == user.hash \
+    if remembered is not None and remembered.computed_from(index) \
+            and remembered.hash == user.hash \
             and (remembered.in_database or not starts_walk):
         return remembered.neighbours  # nothing changed since it was computed
     ids, dists = index.nearest(user.hash, NEIGHBOURS_KEPT, exclude_id=user.id)
@@ -97,7 +103,8 @@ def neighbours_of(user, *, starts_walk: bool) -> Neighbours:
             else _stored_snapshot(user)
         in_database = (known is not None and known.hash == user.hash
                        and known.neighbours.same_as(current)) or _store(user, current)
-    _remembered.put(user.id, StoredList(current, user.hash, time.time(), index, in_database))
+    _remembered.put(user.id, StoredList(current, user.hash, time.time(), weakref.ref(index),
+                                        in_database))
     return current
 
 
@@ -115,7 +122,7 @@ def _may_differ_from_a_scan(state) -> bool:
 def _reusable(stored: StoredList, user, index: UserIndex) -> bool:
     if stored.hash != user.hash:
         return False
-    if stored.index is index:
+    if stored.computed_from(index):
         return True
     if time.time() - stored.taken_at >= _paging_window():
         return False

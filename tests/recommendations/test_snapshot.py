@@ -287,3 +287,15 @@ def test_a_batch_of_changed_users_each_get_their_own_entries(db):
         got = index.entries_of([user.id])
         assert sorted(got.anime_ids.tolist()) == [100 * n + a for a in range(n)]
         assert set(got.scores.tolist()) == {n}
+
+
+def test_a_remembered_list_keeps_no_old_index_alive(client, crowd):
+    import gc
+    import weakref
+
+    _names(client, "/req_user/similar")
+    old_index = weakref.ref(live_index.current_index().users)
+    _add_closest_user()
+    live_index.current_index()  # the change applied: a new index
+    gc.collect()
+    assert old_index() is None
