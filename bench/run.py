@@ -22,6 +22,9 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results"
+# The production settings (DEBUG off) want a secret key; no request leaves here, and a log
+# line per request would be measured too.
+BENCH_SETTINGS = {"SECRET_KEY": "bench-only-not-secret", "HTTPS": "0", "LOG_LEVEL": "WARNING"}
 
 
 def _python(module: str, *args: str, env: dict) -> str:
@@ -50,7 +53,8 @@ def _known_users(database_url: str, count: int, seed: int) -> list[str]:
 def run_scale(users: int, args, log) -> dict:
     name = f"bench_reko_{users}"
     url = f"{args.pg}/{name}"
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "reko.settings"}
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "reko.settings",
+           **BENCH_SETTINGS}
     env.pop("INDEX_DIR", None)
     out = {"users": users, "database": name}
     generated = RESULTS / f"generate-{users}.json"
@@ -69,9 +73,10 @@ def run_scale(users: int, args, log) -> dict:
         out["generate"] = json.loads(summary.strip().splitlines()[-1])
         out["generate"]["wall_s"] = time.perf_counter() - started
         generated.write_text(json.dumps(out["generate"]))
+        log(f"[{users:,}] generated in {out['generate']['wall_s']:.0f}s")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
                    env=env, check=True)
-    log(f"[{users:,}] generated in {out['generate']['wall_s']:.0f}s; measure engine and SQL")
+    log(f"[{users:,}] measure engine and SQL")
     measure_file = RESULTS / f"measure-{users}.json"
     extra = ["--no-mariadb"] if args.no_mariadb else []
     request_env = {**env, "DEBUG": "0", "HTTPS": "0", "RATELIMIT_ENABLE": "0",
@@ -117,7 +122,7 @@ def _checkout(revision: str):
 def run_engine_only(users: int, args, log) -> dict:
     log(f"[{users:,}] engine only (no database)")
     out_file = RESULTS / f"measure-{users}-engine.json"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reko.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reko.settings", **BENCH_SETTINGS}
     _python("bench.measure", "--engine-only", "--users", str(users), "--seed", str(args.seed),
             "--samples", str(args.engine_samples), "--out", str(out_file), env=env)
     return {"users": users, "measure": json.loads(out_file.read_text())}
