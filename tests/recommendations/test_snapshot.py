@@ -18,12 +18,17 @@ from users.services import mal_user_rehash
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def crowd():
+def _requester_among(others: int, prefix: str):
+    """The requester and ``others`` users at distances 1 to 20 from them."""
     requester = MalUserFactory(username="req_user", hash=REQUESTER_HASH)
     MalUser.objects.bulk_create(
-        MalUser(username=f"n_{i:03d}", hash=hash_at(1 + i % 20)) for i in range(70))
+        MalUser(username=f"{prefix}{i:04d}", hash=hash_at(1 + i % 20)) for i in range(others))
     return requester
+
+
+@pytest.fixture
+def crowd():
+    return _requester_among(70, "n_")
 
 
 def _names(client, path):
@@ -41,10 +46,7 @@ def _add_closest_user(username="aaa_newcomer"):
 @pytest.fixture
 def full_crowd():
     """More users than a neighbour list holds, so a stored list is full and reusable."""
-    requester = MalUserFactory(username="req_user", hash=REQUESTER_HASH)
-    MalUser.objects.bulk_create(
-        MalUser(username=f"u_{i:04d}", hash=hash_at(1 + i % 20)) for i in range(1300))
-    return requester
+    return _requester_among(1300, "u_")
 
 
 def _walk(client, pages):
@@ -202,14 +204,14 @@ def test_refresh_now_applies_the_feed_soon_after_boot(crowd, monkeypatch, settin
 
 def test_a_user_that_lost_its_hash_leaves_the_index(client, crowd):
     _names(client, "/req_user/similar")
-    gone = MalUser.objects.get(username="n_000")
+    gone = MalUser.objects.get(username="n_0000")
     MalUser.objects.filter(id=gone.id).update(hash=None)
     live_index.record_changes(IndexChange.Kind.USER, [gone.id])
     live_index.refresh_now()
     # Even the stored snapshot skips it.
     names = _names(client, "/req_user/similar") + _names(client, "/req_user/similar?page=2") \
         + _names(client, "/req_user/similar?page=3")
-    assert "n_000" not in names and len(names) == 69
+    assert "n_0000" not in names and len(names) == 69
 
 
 def test_changes_committed_by_a_request_are_applied_on_commit(
