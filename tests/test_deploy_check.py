@@ -3,7 +3,6 @@ import re
 import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 from tests.live import REPO, clean_env
 

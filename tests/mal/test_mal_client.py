@@ -1,7 +1,6 @@
 """The MAL client against the fake MAL over a real socket (issue 3)."""
 import datetime as dt
 import json
-import math
 import os
 import subprocess
 import sys

@@ -1,12 +1,10 @@
 """One stored neighbour list per requester (SimilaritySnapshot), and the index seeing
 changes through the IndexChange feed."""
-import datetime as dt
 import threading
 import time
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
-from django.utils import timezone
 
 from recommendations import live_index, neighbours
 from recommendations.models import IndexChange, SimilaritySnapshot
