@@ -208,6 +208,13 @@ def _hashes(owner, rows, status, score, episodes, updated, n, catalog) -> np.nda
     return hash_from_counters(counters)
 
 
+def watched_and_scored(chunk: Chunk) -> np.ndarray:
+    """The entries the index keeps and the models learn from: scored, and completed or
+    watching with an episode seen."""
+    return (chunk.score > 0) & ((chunk.status == COMPLETED) |
+                                ((chunk.status == WATCHING) & (chunk.episodes > 0)))
+
+
 def index_state(n_users: int, seed: int, catalog: CatalogData, sample: np.ndarray):
     """The engine's ``IndexState`` straight from a generated population (no database),
     every anime of the ``sample`` users' lists (user number -> anime ids), and the
@@ -219,8 +226,7 @@ def index_state(n_users: int, seed: int, catalog: CatalogData, sample: np.ndarra
     parts, hashes, lists = [], [], {}
     wanted = set(int(s) for s in sample)
     for chunk in generate(n_users, seed, catalog):
-        keep = (chunk.score > 0) & ((chunk.status == COMPLETED) |
-                                    ((chunk.status == WATCHING) & (chunk.episodes > 0)))
+        keep = watched_and_scored(chunk)
         parts.append((chunk.user[keep] + 1, chunk.anime_id[keep], chunk.score[keep],
                       chunk.updated[keep]))
         hashes.append(chunk.hashes)
