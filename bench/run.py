@@ -5,8 +5,10 @@
 For each database scale: a fresh PostgreSQL database ``bench_reko_<users>`` (migrated,
 then filled by ``bench.generate``), then ``bench.measure`` (index build, engine latency,
 the original's SQL on PostgreSQL and on MariaDB database ``bench``), then the HTTP run
-(``bench.http_bench``). Then the engine alone at ``--engine-users`` (no database). Each
-step runs in its own process; raw results go to bench/results/ (git-ignored).
+(``bench.http_bench``). Then the engine alone at ``--engine-users`` (no database). Then
+the trained ranking (``bench.model_bench``) at the largest database scale's users: its
+serving cost with a model of ``--model-anime`` anime, and a real training at that many
+anime. Each step runs in its own process; raw results go to bench/results/ (git-ignored).
 """
 import argparse
 import contextlib
@@ -18,6 +20,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench.model_bench import TRAIN_USERS
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -128,6 +132,18 @@ def run_engine_only(users: int, args, log) -> dict:
     return {"users": users, "measure": json.loads(out_file.read_text())}
 
 
+def run_model(users: int, args, log) -> dict:
+    training = (f", training on {args.model_train_users:,} users' lists"
+                if args.model_train_users else "")
+    log(f"[{users:,}] trained ranking: {args.model_anime:,} anime{training}")
+    out_file = RESULTS / f"model-{users}.json"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reko.settings", **BENCH_SETTINGS}
+    _python("bench.model_bench", "--users", str(users), "--anime", str(args.model_anime),
+            "--train-users", str(args.model_train_users), "--seed", str(args.seed),
+            "--out", str(out_file), env=env)
+    return json.loads(out_file.read_text())
+
+
 def machine() -> dict:
     import numpy as np
     cpu = "unknown"
@@ -164,6 +180,12 @@ def main(argv=None) -> None:
     parser.add_argument("--samples", type=int, default=300, help="requesters timed per scale")
     parser.add_argument("--engine-samples", type=int, default=100)
     parser.add_argument("--sql-samples", type=int, default=15)
+    parser.add_argument("--model-anime", type=int, default=20_000,
+                        help="anime of the trained ranking's model (served and trained) at "
+                             "the largest --users scale; 0 skips the trained ranking")
+    parser.add_argument("--model-train-users", type=int, default=TRAIN_USERS,
+                        help="users whose lists the trained ranking's real training reads; "
+                             "0 skips the training (its serving cost is still measured)")
     parser.add_argument("--route-seconds", type=int, default=8)
     parser.add_argument("--mixed-seconds", type=int, default=20)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432",
@@ -192,11 +214,14 @@ def main(argv=None) -> None:
         "machine": machine(), "load_before": os.getloadavg(), "seed": args.seed,
         "scales": [], "engine_only": [],
     }
-    for users in [int(u) for u in args.users.split(",") if u]:
+    scales = [int(u) for u in args.users.split(",") if u]
+    for users in scales:
         report["scales"].append(run_scale(users, args, log))
         (RESULTS / "report.json").write_text(json.dumps(report, indent=1))
     for users in [int(u) for u in args.engine_users.split(",") if u]:
         report["engine_only"].append(run_engine_only(users, args, log))
+    if args.model_anime and scales:
+        report["model"] = run_model(max(scales), args, log)
     report["load_after"] = os.getloadavg()
     report["wall_s"] = time.perf_counter() - started
     (RESULTS / "report.json").write_text(json.dumps(report, indent=1))
