@@ -15,7 +15,8 @@ TARGETS = {  # operation -> (field, limit in ms)
 # The trained ranking (?algorithm=scored_ease): a page explained by neighbours at the
 # largest scale, and what one more worker costs with a model of that many anime.
 MODEL_PAGE_P50_MS = 3.0
-MODEL_PAGES = ("page b1 p1, stored neighbours", "page b1 p1, fresh neighbours")
+MODEL_PAGES = {"stored": "page b1 p1, stored neighbours",
+               "fresh": "page b1 p1, fresh neighbours"}
 MODEL_PRIVATE_MB = 300
 
 
@@ -344,11 +345,11 @@ def _targets(report) -> list[str]:
 def _model_targets(model) -> list[list[str]]:
     rows = []
     pages = {row["operation"]: row for row in model["engine"]}
-    for operation in MODEL_PAGES:
+    for mode, operation in MODEL_PAGES.items():
         value = pages[operation]["p50_ms"]
-        rows.append([f"trained ranking {operation} p50 ({model['indexed_users']:,} users)",
-                     f"≤ {MODEL_PAGE_P50_MS} ms", f"{value:.2f} ms",
-                     _met(value <= MODEL_PAGE_P50_MS)])
+        rows.append([f"trained ranking: engine page p50, {mode} neighbours "
+                     f"({model['users']:,} users)", f"≤ {MODEL_PAGE_P50_MS} ms",
+                     f"{value:.2f} ms", _met(value <= MODEL_PAGE_P50_MS)])
     private = model["memory"]["private_gain_mb"]
     rows.append([f"trained ranking: extra private memory per worker ({model['anime']:,} anime)",
                  f"≤ {MODEL_PRIVATE_MB} MB", f"{private:.1f} MB",
@@ -454,8 +455,23 @@ def _plot(report, plot: Path) -> None:
     plt.close(fig)
 
 
-if __name__ == "__main__":  # re-render from the last run's raw results
+def main(argv=None) -> None:
+    """Re-render the page from a run's raw results (by default the last run's)."""
+    import argparse
     import json
     here = Path(__file__).resolve().parent
-    write(json.loads((here / "results" / "report.json").read_text()),
-          markdown=here.parent / "BENCHMARKS.md", plot=here / "benchmarks.png")
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--results", default=str(here / "results" / "report.json"))
+    parser.add_argument("--model", help="a bench.model_bench result (its --out) to render as "
+                                        "the trained ranking's section instead of the run's")
+    parser.add_argument("--output", default=str(here.parent / "BENCHMARKS.md"))
+    parser.add_argument("--plot", default=str(here / "benchmarks.png"))
+    args = parser.parse_args(argv)
+    report = json.loads(Path(args.results).read_text())
+    if args.model:
+        report["model"] = json.loads(Path(args.model).read_text())
+    write(report, markdown=Path(args.output), plot=Path(args.plot))
+
+
+if __name__ == "__main__":
+    main()
