@@ -77,7 +77,9 @@ class ItemSpace:
             block = np.zeros((min(GRAM_BLOCK_USERS, len(users) - start), len(self)),
                              dtype=np.float32)
             block[user_rows[in_block] - start, columns[in_block]] = 1.0
-            gram += (block.T @ block).astype(np.float64)
+            # Added as float32 (exact: counts up to a block's users), cast in the add:
+            # a float64 copy of the product would be one more matrix of the full size.
+            gram += block.T @ block
         return gram
 
 
