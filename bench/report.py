@@ -364,13 +364,14 @@ def model_section(model: dict) -> list[str]:
         "## Trained ranking (`?algorithm=scored_ease`)", "",
         f"Run on {model['run_at']}, in a process of its own, by:", "",
         "```", model["command"], "```", "",
+        f"Load average (1, 5, 15 min) before: {model['load_before']}; after: "
+        f"{model['load_after']}.", "",
         "### Serving", "",
         f"Engine only (no database): {model['indexed_users']:,} indexed users, a "
         f"model of {model['anime']:,} anime with {model['top_n']} weights per anime in each "
         "of its two sparse matrices (random weights: the cost does not depend on their "
         f"values), published and mapped as a worker maps it; {model['requesters']} "
-        f"requesters. Load average before: {model['load_before']}, after: "
-        f"{model['load_after']}.", "",
+        "requesters.", "",
     ] + _table(["operation", "p50 ms", "p99 ms", "samples"],
                [[r["operation"], r["p50_ms"], r["p99_ms"], r["n"]] for r in model["engine"]])
     lines += [
