@@ -140,7 +140,8 @@ def run_model(users: int, args, log) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "reko.settings", **BENCH_SETTINGS}
     _python("bench.model_bench", "--users", str(users), "--anime", str(args.model_anime),
             "--train-users", str(args.model_train_users), "--seed", str(args.seed),
-            "--out", str(out_file), env=env)
+            # Relative to its working folder, ROOT: the page shows this command line.
+            "--out", str(out_file.relative_to(ROOT)), env=env)
     return json.loads(out_file.read_text())
 
 
