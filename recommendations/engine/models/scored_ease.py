@@ -14,8 +14,11 @@ EVALUATION.md / the README):
 - a second EASE, trained on the *liked* entries only (scored 7 or more), adds its
   prediction from the user's liked entries, weighted ``liked_weight``;
 - each source anime keeps only its ``top_n`` strongest weights towards recommendable
-  anime, so the served model is a sparse matrix (``top_n`` × anime × 8 bytes per model)
-  instead of a dense anime × anime one.
+  anime, each shrunk towards 0 by the strongest one dropped (a soft threshold), so the
+  served model is a sparse matrix (``top_n`` × anime × 8 bytes per model) instead of a
+  dense anime × anime one. The cut and the shrinking are not only thrift: they
+  regularise (NDCG@16 on the demo lists: 0.409 with every weight, 0.420 cut to 256,
+  0.445 cut to 384 and shrunk).
 
 Ties (an anime no list entry reaches scores 0) go to the more watched anime, then the
 lower id, so a user with a very short list still gets a full page.
@@ -69,7 +72,7 @@ class ScoredEase:
     liked_lam: float = 50.0
     liked_weight: float = 0.5
     score_slope: float = 0.05
-    top_n: int = 256
+    top_n: int = 384
     min_users: int = 1
     max_items: int = 20_000
     name: str = NAME
@@ -170,7 +173,8 @@ def _liked(interactions: Interactions) -> Interactions:
 def _sparse_ease(gram: np.ndarray, lam: float, target_columns: np.ndarray,
                  top_n: int) -> SparseWeights:
     """EASE's ``B`` from a Gram matrix (changed in place: it ends as the inverse), each
-    row cut to its ``top_n`` largest weights (by magnitude) among ``target_columns``.
+    row cut to its ``top_n`` largest weights (by magnitude) among ``target_columns`` and
+    shrunk (``_shrunk_top``).
 
     At 20,000 anime the Gram matrix alone is 3.2 GB, so no second matrix of its size is
     made: it is inverted in its own memory (``_invert_in_place``) and ``B`` is cut to size
@@ -195,8 +199,7 @@ def _sparse_ease(gram: np.ndarray, lam: float, target_columns: np.ndarray,
         block /= divisors[None, :]
         own = np.flatnonzero(position_of_target[start:stop] >= 0)
         block[own, position_of_target[start + own]] = 0.0
-        strongest = np.argpartition(-np.abs(block), keep - 1, axis=1)[:, :keep]
-        values = np.take_along_axis(block, strongest, axis=1)
+        strongest, values = _shrunk_top(block, keep)
         nonzero = values != 0
         counts[start:stop] = nonzero.sum(axis=1)
         targets.append(strongest[nonzero].astype(np.int32))
@@ -205,6 +208,28 @@ def _sparse_ease(gram: np.ndarray, lam: float, target_columns: np.ndarray,
     np.cumsum(counts, out=indptr[1:])
     return SparseWeights(indptr=indptr, targets=np.concatenate(targets),
                          weights=np.concatenate(weights))
+
+
+def _shrunk_top(block: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``keep`` largest weights by magnitude (their columns, their values),
+    every one shrunk towards 0 by the largest magnitude that the cut drops.
+
+    A row soft-thresholded where its cut falls, as an L1 penalty would leave it: a weight
+    just inside the cut counts for almost nothing, a strong one keeps most of its pull.
+    On the demo lists this is worth about +0.02 of NDCG@16 over the plain cut (see the
+    README's "What was tried"); it also leaves no step at the cut.
+    """
+    magnitude = np.abs(block)
+    if keep < block.shape[1]:
+        order = np.argpartition(-magnitude, keep, axis=1)
+        strongest = order[:, :keep]
+        dropped = np.take_along_axis(magnitude, order[:, keep:keep + 1], axis=1)
+    else:  # nothing is cut, nothing shrinks
+        strongest = np.broadcast_to(np.arange(block.shape[1]), block.shape)
+        dropped = np.zeros((len(block), 1), dtype=block.dtype)
+    values = np.take_along_axis(block, strongest, axis=1)
+    values = np.sign(values) * np.maximum(np.abs(values) - dropped, 0.0)
+    return strongest, values
 
 
 def _invert_in_place(matrix: np.ndarray) -> np.ndarray:
