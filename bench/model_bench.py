@@ -297,7 +297,9 @@ def main(argv=None) -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--anime", type=int, default=20_000,
                         help="anime of the served model, and of the trained one")
-    parser.add_argument("--top-n", type=int, default=256)
+    from recommendations.engine.models.scored_ease import ScoredEase  # Django-free
+    parser.add_argument("--top-n", type=int, default=ScoredEase.top_n,
+                        help="weights kept per anime (default: the model's own)")
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
