@@ -47,7 +47,7 @@ def neighbours(state, requester: Requester):
 
 
 def _user_dicts(state, ids, dists) -> list:
-    # As recommendations.services._user_dicts.
+    # As recommendations.services.user_dicts.
     users = state.users
     rows = users.rows_of(ids)
     found = rows >= 0

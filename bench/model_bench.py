@@ -177,9 +177,9 @@ def training_in_child(args) -> dict:
 
 def explain(state, members, anime_ids):
     """As ``model_service._explained`` without the anime details."""
-    from recommendations.services import _user_dicts
+    from recommendations.services import user_dicts
     ids, dists = members
-    owners = _user_dicts(state.users, ids, dists)
+    owners = user_dicts(state.users, ids, dists)
     entries = state.users.entries_of(ids)
     out = []
     for anime_id in anime_ids:

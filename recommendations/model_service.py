@@ -147,7 +147,7 @@ def _explained(loaded: model_file.Loaded, user: MalUser, anime_ids: list[int],
     the neighbour list the contract's pages use: ``starts_walk`` as there)."""
     members = neighbours_of(user, starts_walk=starts_walk).window(batch, services.BATCH_SIZE)
     index = live_index.current_index().users
-    owners = services._user_dicts(index, members.ids, members.distances)
+    owners = services.user_dicts(index, members.ids, members.distances)
     entries = index.entries_of(members.ids)
     details = live_index.anime_details_of(anime_ids, services.anime_details)
     model = loaded.model

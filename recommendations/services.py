@@ -27,7 +27,7 @@ def requester_data(user: MalUser) -> dict:
     return {"username": user.username, "hash": format_hash(user.hash)}
 
 
-def _user_dicts(index, ids: np.ndarray, dists: np.ndarray) -> list[dict | None]:
+def user_dicts(index, ids: np.ndarray, dists: np.ndarray) -> list[dict | None]:
     """SimilarUser dicts of these users, None for one no longer in the index (one
     vectorised look-up for the whole page)."""
     rows = index.rows_of(ids)
@@ -43,7 +43,7 @@ def _user_dicts(index, ids: np.ndarray, dists: np.ndarray) -> list[dict | None]:
 def _similar_users(neighbours: Neighbours) -> list[dict]:
     """Neighbours as SimilarUser dicts; users removed since the snapshot are skipped."""
     index = live_index.current_index().users
-    return [u for u in _user_dicts(index, neighbours.ids, neighbours.distances) if u is not None]
+    return [u for u in user_dicts(index, neighbours.ids, neighbours.distances) if u is not None]
 
 
 def similar_page(user: MalUser, page: int) -> tuple[list[dict], bool]:
@@ -80,7 +80,7 @@ def _batch_ranking(user: MalUser, batch: int, *, starts_walk: bool,
     entries = state.users.entries_of(members.ids)
     ranking = rank_batch(entries, state.catalog, exclude_anime_ids=selectors.user_anime_ids(user),
                          now=live_index.epoch_now(), ordered=ordered)
-    return ranking, _user_dicts(state.users, members.ids, members.distances), state.catalog
+    return ranking, user_dicts(state.users, members.ids, members.distances), state.catalog
 
 
 def _page(ranking: Ranking, page: int) -> tuple[list[int], bool]:

@@ -119,10 +119,6 @@ class ScoredEase:
 
     # ----- serving ----------------------------------------------------------------------
 
-    @property
-    def trained(self) -> bool:
-        return self.item_ids is not None
-
     def target_scores(self, anime_ids, scores) -> np.ndarray:
         """The model's score of every target anime for a list of watched, scored entries
         (one float per ``target_ids``; 0 where no entry reaches)."""
